@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Sets up an environment and runs the whole test suite. The README's test command; .ci/run calls it.
+#   - creates .venv (if missing) and installs requirements-dev.txt into it;
+#   - installs Debian's chromium for the real-browser tests when it is missing and we are root;
+#   - with CI=true, makes sure the local MariaDB is up so the MySQL tests run (they fail, not skip, then).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "note: could not install chromium; the real-browser tests will skip" >&2
+fi
+
+if [ "${CI:-}" = "true" ] && [ -x /usr/sbin/mariadbd ] && command -v start-stop-daemon >/dev/null 2>&1; then
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd >/dev/null 2>&1 || true
+  for _ in $(seq 1 30); do
+    .venv/bin/python -c "import pymysql; pymysql.connect(host='127.0.0.1', user='root', connect_timeout=1)" \
+      >/dev/null 2>&1 && break
+    sleep 1
+  done
+fi
+
+exec .venv/bin/python -m pytest "$@"
