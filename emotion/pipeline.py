@@ -1,0 +1,258 @@
+"""The analysis pipeline: image -> one `FaceRecord` per face.
+
+    Analyzer(detector=None, recognizer="Dlib", classifier="fernet")
+        .analyze(image, *, gallery=None, landmarks=True, recognize=True, max_side=None) -> list[FaceRecord]
+        .embed_faces(image) -> list[FaceRecord]           # enrolment: largest face first, .embedding set
+        .last_timings -> {"detect": ms, "landmarks": ms, "embed": ms, "classify": ms, "total": ms}
+        stage methods for the streaming path: detect, landmarks, embed(_many), classify(_many), fer_crop
+    analyze(image, **kw)                                   # the registry's shared Analyzer
+
+Stages: detect (optionally on a copy downscaled to `max_side`; boxes mapped back to the input's
+pixels) -> 68 landmarks at full resolution (`emotion.landmarks.dlib68.Landmarker`, which adapts any
+detector's box to what dlib's predictor expects) -> recognition chip (`align.recognition_chip`) ->
+embedding, matched against the gallery -> FER-framed 48x48 crop (`align.fer_crop`, the framing the
+classifier was trained with) -> 7 emotion scores. Recognition and classification are batched over the
+faces of an image.
+
+With ``landmarks=False`` the 68-point stage is skipped: the classifier's crop is framed on the
+detector's eye keypoints (or the box), and recognition (when asked) uses dlib's 5-point shape.
+
+Models are taken from `emotion.registry` when the Analyzer is built, never per call. Thread-safe:
+detectors and dlib's shape predictors are safe to share (detectors lock their interpreters; the
+shape predictor is read-only), the recognisers lock their forward pass, ONNX Runtime sessions are
+safe to run concurrently; `last_timings` is per thread.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from emotion.imageio import ImageError, array_to_bgr, downscale_for_analysis, load_image
+from emotion.records import Box, Detection, FaceRecord
+
+log = logging.getLogger(__name__)
+
+#: images smaller than this (either side) hold no analysable face
+MIN_IMAGE_SIDE = 16
+#: faces narrower than this (pixels) are too small for landmarks and are skipped
+MIN_FACE_SIDE = 8
+
+__all__ = ["Analyzer", "analyze", "ImageError"]
+
+
+def _to_bgr(image: Any) -> np.ndarray:
+    if isinstance(image, np.ndarray):
+        bgr = array_to_bgr(image)
+    else:
+        bgr = load_image(image)
+    return bgr
+
+
+def _map_detection(d: Detection, scale: float, width: int, height: int) -> Detection:
+    if scale == 1.0:
+        return Detection(d.box.clip(width, height), d.confidence, d.left_eye, d.right_eye)
+    inv = 1.0 / scale
+    b = d.box
+    x1, y1 = int(round(b.x * inv)), int(round(b.y * inv))
+    x2, y2 = int(round(b.x2 * inv)), int(round(b.y2 * inv))
+    box = Box(x1, y1, x2 - x1, y2 - y1).clip(width, height)
+
+    def pt(p):
+        return None if p is None else ((p[0] + 0.5) * inv - 0.5, (p[1] + 0.5) * inv - 0.5)
+
+    return Detection(box, d.confidence, pt(d.left_eye), pt(d.right_eye))
+
+
+class Analyzer:
+    """Detector + landmarks + recogniser + classifier, built once (see the module docstring).
+
+    A missing classifier weights file (models/fernet.onnx before training) does not stop the
+    Analyzer from working: faces then have ``scores=None`` and `classifier_error` says why."""
+
+    def __init__(self, detector: str | None = None, recognizer: str | None = "Dlib",
+                 classifier: str | None = "fernet") -> None:
+        from emotion import registry
+        from emotion.detect import DEFAULT_DETECTOR
+
+        self.detector_name = (detector or DEFAULT_DETECTOR).strip().lower()
+        self.recognizer_name = recognizer or "Dlib"
+        self.classifier_name = (classifier or "fernet").lower()
+        self.detector = registry.get_detector(self.detector_name)
+        self.landmarker = registry.get_landmarker()
+        self.recognizer = registry.get_recognizer(self.recognizer_name)
+        self.classifier_error: str | None = None
+        try:
+            self.classifier = registry.get_classifier(self.classifier_name)
+        except (FileNotFoundError, OSError) as err:
+            self.classifier = None
+            self.classifier_error = str(err)
+            log.warning("emotion classifier %r unavailable: %s", self.classifier_name, err)
+        self._local = threading.local()
+        self._last: dict[str, float] = {}
+        self._five_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (f"Analyzer(detector={self.detector_name!r}, recognizer={self.recognizer_name!r}, "
+                f"classifier={self.classifier_name!r})")
+
+    # ------------------------------------------------------------------ timings
+    @property
+    def last_timings(self) -> dict[str, float]:
+        """ms per stage of this thread's last `analyze` (detect, landmarks, embed, classify, total)."""
+        t = getattr(self._local, "timings", None)
+        return dict(t if t is not None else self._last)
+
+    def _set_timings(self, t: dict[str, float]) -> None:
+        self._local.timings = t
+        self._last = t
+
+    # ------------------------------------------------------------------ stages
+    def detect(self, bgr: np.ndarray, max_side: int | None = None) -> list[Detection]:
+        """Faces in `bgr` (boxes in its pixel coordinates), best first. `max_side` downscales a copy
+        for detection only."""
+        h, w = bgr.shape[:2]
+        if min(h, w) < MIN_IMAGE_SIDE:
+            return []
+        small, scale = downscale_for_analysis(bgr, max_side)
+        dets = self.detector.detect(small)
+        out = [_map_detection(d, scale, w, h) for d in dets]
+        return [d for d in out if d.box.w >= MIN_FACE_SIDE and d.box.h >= MIN_FACE_SIDE]
+
+    def landmarks(self, bgr: np.ndarray, box: Box) -> np.ndarray:
+        """float32 (68, 2) landmarks of the face in `box` (image coordinates)."""
+        return self.landmarker.predict(bgr, box)
+
+    def landmarks_many(self, bgr: np.ndarray, boxes: Iterable[Box]) -> list[np.ndarray]:
+        return [self.landmarker.predict(bgr, b) for b in boxes]
+
+    def five_points(self, bgr: np.ndarray, box: Box) -> np.ndarray:
+        """dlib's 5-point shape (eye corners + nose) on the squared box, for recognition without 68 points."""
+        from emotion.landmarks import dlib68
+
+        return dlib68.shape_points(bgr, dlib68.square_box(box), 5)
+
+    def recognition_chips(self, bgr: np.ndarray, shapes: Sequence[np.ndarray]) -> np.ndarray:
+        from emotion.landmarks.align import CHIP_SIZE, recognition_chip
+
+        size = int(getattr(self.recognizer, "input_size", CHIP_SIZE) or CHIP_SIZE)
+        if size != CHIP_SIZE:  # DeepFace models take the standard chip and resize it themselves
+            size = CHIP_SIZE
+        if not shapes:
+            return np.zeros((0, size, size, 3), np.uint8)
+        return np.stack([recognition_chip(bgr, s, size=size) for s in shapes])
+
+    def embed(self, bgr: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+        """Embedding (D,) of the face with these 68 (or 5) landmarks."""
+        return self.embed_many(bgr, [landmarks])[0]
+
+    def embed_many(self, bgr: np.ndarray, shapes: Sequence[np.ndarray]) -> np.ndarray:
+        chips = self.recognition_chips(bgr, list(shapes))
+        if len(chips) == 0:
+            return np.zeros((0, int(getattr(self.recognizer, "dim", 128))), np.float32)
+        return np.asarray(self.recognizer.embed(chips), dtype=np.float32)
+
+    def fer_crop(self, bgr: np.ndarray, face: np.ndarray | Box | Detection) -> np.ndarray:
+        """The classifier's uint8 48x48 crop for 68 landmarks, a Detection (eye keypoints) or a Box."""
+        from emotion.landmarks.align import fer_crop, to_gray
+
+        gray_src = bgr
+        if isinstance(face, Detection):
+            return to_gray(fer_crop(gray_src, left_eye=face.left_eye, right_eye=face.right_eye, box=face.box))
+        if isinstance(face, Box):
+            return to_gray(fer_crop(gray_src, box=face))
+        return to_gray(fer_crop(gray_src, landmarks=np.asarray(face)))
+
+    def classify(self, bgr: np.ndarray, face: np.ndarray | Box | Detection) -> np.ndarray:
+        """(7,) emotion probabilities of one face (68 landmarks, a Detection or a Box)."""
+        return self.classify_many(bgr, [face])[0]
+
+    def classify_many(self, bgr: np.ndarray, faces: Sequence[np.ndarray | Box | Detection]) -> np.ndarray:
+        if self.classifier is None:
+            raise RuntimeError(f"no emotion classifier: {self.classifier_error}")
+        if not faces:
+            return np.zeros((0, 7), np.float32)
+        crops = np.stack([self.fer_crop(bgr, f) for f in faces])
+        return np.asarray(self.classifier.predict(crops), dtype=np.float32)
+
+    # ------------------------------------------------------------------ whole pipeline
+    def analyze(self, image: Any, *, gallery=None, landmarks: bool = True, recognize: bool = True,
+                max_side: int | None = None, classify: bool = True) -> list[FaceRecord]:
+        """Every face in `image` (anything `load_image` takes, or a BGR array), best detection first.
+
+        Boxes and landmarks are in the input image's pixel coordinates. `gallery`: a Gallery (or
+        (person_id, name, vector) rows) to name faces; with ``recognize=True`` each record's
+        `.embedding` is set (also without a gallery, for enrolment). Raises ImageError on bad input."""
+        timings = {"detect": 0.0, "landmarks": 0.0, "embed": 0.0, "classify": 0.0}
+        t_start = time.perf_counter()
+        bgr = _to_bgr(image)
+        t0 = time.perf_counter()
+        dets = self.detect(bgr, max_side=max_side)
+        timings["detect"] = (time.perf_counter() - t0) * 1e3
+        records = [FaceRecord(box=d.box, confidence=float(d.confidence)) for d in dets]
+
+        shapes: list[np.ndarray | None] = [None] * len(dets)
+        t0 = time.perf_counter()
+        if landmarks:
+            for i, d in enumerate(dets):
+                try:
+                    shapes[i] = self.landmarks(bgr, d.box)
+                    records[i].landmarks = shapes[i]
+                except (ValueError, RuntimeError) as err:  # a face at the very border etc.
+                    log.debug("landmarks failed for %s: %s", d.box, err)
+        timings["landmarks"] = (time.perf_counter() - t0) * 1e3
+
+        if recognize and dets:
+            t0 = time.perf_counter()
+            rec_shapes: list[np.ndarray | None] = []
+            for d, s in zip(dets, shapes):
+                if s is None:
+                    try:
+                        s = self.five_points(bgr, d.box)
+                    except (ValueError, RuntimeError):
+                        s = None
+                rec_shapes.append(s)
+            idx = [i for i, s in enumerate(rec_shapes) if s is not None]
+            embs = self.embed_many(bgr, [rec_shapes[i] for i in idx])
+            for j, i in enumerate(idx):
+                records[i].embedding = embs[j]
+            if gallery is not None:
+                from emotion.recognize.gallery import as_gallery
+
+                g = as_gallery(gallery, getattr(self.recognizer, "metric", "euclidean_l2"),
+                               getattr(self.recognizer, "threshold", 0.6))
+                if g is not None and len(g):
+                    ids = g.match_many([records[i].embedding for i in idx])
+                    for j, i in enumerate(idx):
+                        records[i].identity = ids[j]
+            timings["embed"] = (time.perf_counter() - t0) * 1e3
+
+        if classify and dets and self.classifier is not None:
+            t0 = time.perf_counter()
+            faces = [s if s is not None else d for d, s in zip(dets, shapes)]
+            scores = self.classify_many(bgr, faces)
+            for rec, s in zip(records, scores):
+                rec.scores = s
+            timings["classify"] = (time.perf_counter() - t0) * 1e3
+
+        timings["total"] = (time.perf_counter() - t_start) * 1e3
+        self._set_timings(timings)
+        return records
+
+    def embed_faces(self, image: Any, *, max_side: int | None = None) -> list[FaceRecord]:
+        """Faces with their `.embedding` (for enrolment), largest face first; faces whose embedding
+        could not be computed are left out."""
+        faces = self.analyze(image, gallery=None, landmarks=True, recognize=True, max_side=max_side)
+        faces = [f for f in faces if f.embedding is not None]
+        return sorted(faces, key=lambda f: f.box.area, reverse=True)
+
+
+def analyze(image: Any, *, detector: str | None = None, recognizer: str | None = "Dlib",
+            classifier: str | None = "fernet", **kw: Any) -> list[FaceRecord]:
+    """`Analyzer.analyze` on the process-wide shared Analyzer for these models."""
+    from emotion import registry
+
+    return registry.get_analyzer(detector, recognizer, classifier).analyze(image, **kw)
