@@ -99,3 +99,37 @@ def store(db_url):
         s.close()
 
 # ============================================================================== end: database
+
+
+# =============================================================================================
+# Section: engine (owner: engine helper) -- fixtures `astronaut_bgr`, `fer_public_test`
+# =============================================================================================
+
+
+@pytest.fixture(scope="session")
+def astronaut_bgr():
+    """NASA's astronaut photo shipped by scikit-image (512x512, one smiling face) as BGR uint8."""
+    import numpy as np
+    from skimage import data
+
+    img = np.ascontiguousarray(data.astronaut()[:, :, ::-1])
+    img.setflags(write=False)  # shared by the session: nobody may modify it
+    return img
+
+
+@pytest.fixture(scope="session")
+def fer_public_test():
+    """FER2013 PublicTest as (images uint8 (N, 48, 48), labels (N,)). Skips when the file is absent,
+    FAILS when CI=true (the data set is part of the CI environment)."""
+    from emotion.config import FER2013_DIR
+    from emotion.landmarks.measure_fer_template import load_split
+
+    path = FER2013_DIR / "PublicTest.npz.xz"
+    if not path.is_file():
+        msg = f"FER2013 PublicTest not found at {path} (set FER2013_DIR)"
+        if _ci():
+            pytest.fail(f"{msg}; CI=true: it must be present")
+        pytest.skip(msg)
+    return load_split(path)
+
+# ================================================================================ end: engine

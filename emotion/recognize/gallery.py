@@ -43,7 +43,7 @@ class Gallery:
     """Immutable set of enrolled embeddings for one user and one recogniser."""
 
     def __init__(self, entries: Iterable[tuple[int, str, np.ndarray]] = (), metric: str = "euclidean_l2",
-                 threshold: float = 0.6):
+                 threshold: float = 0.4):
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r} (one of {', '.join(METRICS)})")
         rows = [(int(pid), str(name), np.asarray(vec, np.float32).ravel()) for pid, name, vec in entries]
@@ -104,7 +104,7 @@ class Gallery:
         return out
 
 
-def as_gallery(obj, metric: str = "euclidean_l2", threshold: float = 0.6) -> Gallery | None:
+def as_gallery(obj, metric: str = "euclidean_l2", threshold: float = 0.4) -> Gallery | None:
     """A Gallery from a Gallery, a list of (person_id, name, vector) rows, or None."""
     if obj is None or isinstance(obj, Gallery):
         return obj
