@@ -275,7 +275,7 @@ def test_add_history_concurrent_writers_write_each_key_once(db_url):
     batch at once plus rows of their own."""
     setup = open_store(db_url)
     uid = _user(setup).id
-    shared = [_row(i, key=f"shared-{i:03d}") for i in range(30)]
+    shared = [_row(i, key=f"shared-{i:03d}") for i in range(60)]
     results: list[int] = []
     errors: list[BaseException] = []
     barrier = threading.Barrier(10)
@@ -285,7 +285,7 @@ def test_add_history_concurrent_writers_write_each_key_once(db_url):
         try:
             barrier.wait(timeout=60)
             own = [_row(100 + n, key=f"own-{n}-{j}") for j in range(3)]
-            batch = shared[n % 3:] + own + shared[: n % 3]  # different orders
+            batch = shared[n * 6:] + own + shared[: n * 6]  # different orders
             results.append(s.add_history(uid, batch, source="video"))
         except BaseException as err:  # noqa: BLE001 - reported below
             errors.append(err)
@@ -299,12 +299,43 @@ def test_add_history_concurrent_writers_write_each_key_once(db_url):
         t.join(timeout=300)
     try:
         assert not errors, errors
-        assert sum(results) == 30 + 10 * 3  # the counts say exactly what was new
-        assert setup.history_count(uid) == 60
+        assert sum(results) == 60 + 10 * 3  # the counts say exactly what was new
+        assert setup.history_count(uid) == 90
         keys = [h.row_key for h in setup.history(uid)]
-        assert len(keys) == len(set(keys)) == 60
+        assert len(keys) == len(set(keys)) == 90
     finally:
         setup.close()
+
+
+def test_add_history_skips_a_key_another_transaction_is_inserting(store):
+    """The race the pre-check cannot see: another connection has inserted the same row_key but
+    not committed yet. add_history must wait for it and then skip the row (the conflict clause),
+    not fail on the unique key nor write it twice."""
+    import time as _time
+
+    uid = _user(store).id
+    other = store.engine.connect()
+    got: list[object] = []
+    try:
+        with other.begin():
+            other.execute(text(
+                "INSERT INTO history (user_id, row_key, source, ts, name, x, y, w, h) "
+                "VALUES (:u, 'race-key', 'photo', :t, 'unknown', 1, 2, 3, 4)"), {"u": uid, "t": T0.replace(tzinfo=None)})
+
+            def writer() -> None:
+                try:
+                    got.append(store.add_history(uid, [_row(key="race-key"), _row(1, key="fresh-key")]))
+                except BaseException as err:  # noqa: BLE001 - checked below
+                    got.append(err)
+
+            thread = threading.Thread(target=writer)
+            thread.start()
+            _time.sleep(1.0)  # let the writer reach the database and wait on our lock
+        thread.join(timeout=120)
+    finally:
+        other.close()
+    assert got == [1], got
+    assert sorted(h.row_key for h in store.history(uid)) == ["fresh-key", "race-key"]
 
 
 def test_history_filters_pagination_and_frame(store):
