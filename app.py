@@ -1,0 +1,50 @@
+"""Emotion dashboard: `streamlit run app.py`.
+
+The entry point only routes: signed-out visitors get Login and Register; signed-in users get Photo
+(the default), Live, People, History, Settings and Models, and a Log out button. Sessions end after
+30 minutes without activity (EMOTION_SESSION_TIMEOUT_MIN). The pages live in pages/, their shared
+helpers in pages/shared.py, every label in pages/i18n.py.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from pages import shared
+from pages.i18n import language_switch, t
+
+HERE = Path(__file__).resolve().parent
+
+st.set_page_config(page_title="Emotion dashboard", page_icon="🙂", layout="wide")
+shared.begin_run()
+language_switch()
+
+user = shared.check_session()
+
+if user is None:
+    pages = [
+        st.Page("pages/login.py", title=t("nav_login"), icon="🔑", default=True),
+        st.Page("pages/register.py", title=t("nav_register"), icon="📝"),
+    ]
+else:
+    pages = [st.Page("pages/photo.py", title=t("nav_photo"), icon="📷", default=True)]
+    if (HERE / "pages" / "live.py").is_file():
+        pages.append(st.Page("pages/live.py", title=t("nav_live"), icon="🎥"))
+    pages += [
+        st.Page("pages/people.py", title=t("nav_people"), icon="🧑‍🤝‍🧑"),
+        st.Page("pages/history.py", title=t("nav_history"), icon="📈"),
+        st.Page("pages/settings.py", title=t("nav_settings"), icon="⚙️"),
+        st.Page("pages/models.py", title=t("nav_models"), icon="🧠"),
+    ]
+    with st.sidebar:
+        st.caption(t("signed_in_as", name=shared.md(user["name"])))
+        if st.button(t("logout"), key="logout_button", icon="🚪"):
+            shared.sign_out(flash=t("logged_out"))
+            st.rerun()
+
+# The database being down is said once, on every page; pages that need it carry on without it.
+with shared.db_guard():
+    shared.get_store()
+
+st.navigation(pages).run()

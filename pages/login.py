@@ -1,0 +1,41 @@
+"""Login: user name + password in a form (typed values survive an error).
+
+Wrong user name and wrong password give the same message; after 5 failures the account is locked
+for 15 minutes (kept in the database by emotion.auth, so it holds across sessions)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import shared
+from pages.i18n import t
+
+st.title(t("login_title"))
+
+flash = shared.pop_flash()
+if flash:
+    st.info(flash)
+
+with st.form("login_form", enter_to_submit=True):
+    name = st.text_input(t("username"), key="login_name", max_chars=64, autocomplete="username")
+    password = st.text_input(t("password"), type="password", key="login_password", max_chars=256,
+                             autocomplete="current-password")
+    submitted = st.form_submit_button(t("login_button"), type="primary")
+
+if submitted:
+    from emotion.auth import AccountLocked, AuthError, login
+
+    user = None
+    with shared.db_guard():
+        try:
+            user = login(shared.get_store(), name, password)
+        except AccountLocked as err:
+            st.error(str(err) or t("account_locked"), icon="🔒")
+        except AuthError as err:
+            st.error(str(err) or t("wrong_credentials"))
+    if user is not None:
+        shared.sign_in(user)
+        st.rerun()
+
+st.caption(t("no_account_yet"))
+if st.button(t("nav_register"), key="goto_register"):
+    st.switch_page("pages/register.py")

@@ -1,0 +1,69 @@
+"""Photo: upload a picture -> every face boxed with its 68 landmarks, the recognised name (or
+"unknown") and the seven emotion scores; download the annotated PNG; saved to the history once per
+file (keyed by the file's digest, so reruns never save twice)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import shared
+from pages.i18n import t
+
+user = shared.require_user()
+settings = shared.get_settings()
+
+st.title(t("photo_title"))
+flash = shared.pop_flash()
+if flash:
+    st.success(flash)
+
+uploaded = st.file_uploader(t("photo_upload", mb=shared.MAX_UPLOAD_MB), type=shared.IMAGE_TYPES,
+                            key="photo_upload", max_upload_size=shared.MAX_UPLOAD_MB)
+c1, c2 = st.columns(2)
+show_landmarks = c1.toggle(t("show_landmarks"), value=settings.show_landmarks, key="photo_landmarks")
+save = c2.checkbox(t("save_to_history"), value=settings.save_history, key="photo_save")
+
+if uploaded is None:
+    st.info(t("photo_hint"))
+    st.stop()
+
+data = uploaded.getvalue()
+result = shared.analyze_upload(data, user, settings)
+if result.error:
+    st.error(t("bad_image", error=result.error), icon="🖼️")
+    st.stop()
+
+from emotion.draw import annotate, to_png  # noqa: E402 - only needed once there is a picture
+
+faces = result.faces
+annotated = annotate(result.bgr, faces, landmarks=show_landmarks)
+st.image(annotated, channels="BGR", caption=t("photo_caption", n=len(faces)), width="stretch")
+
+if not faces:
+    st.info(t("no_face"))
+else:
+    from emotion.records import EMOTIONS
+
+    table = shared.faces_table(faces)
+    config = {
+        "face": st.column_config.NumberColumn("#", width="small"),
+        "name": st.column_config.TextColumn(t("col_name")),
+        "emotion": st.column_config.TextColumn(t("col_emotion")),
+        "score": st.column_config.ProgressColumn(t("col_score"), min_value=0.0, max_value=1.0, format="percent"),
+    }
+    for e in EMOTIONS:
+        config[e] = st.column_config.ProgressColumn(t("emo_" + e), min_value=0.0, max_value=1.0, format="percent")
+    st.dataframe(table, column_config=config, hide_index=True, width="stretch")
+
+    if save:
+        with shared.db_guard(t("db_unreachable_not_saved")):
+            new = shared.save_photo_history(user, result, annotated, filename=uploaded.name)
+            if new:
+                st.toast(t("saved_rows", n=new), icon="💾")
+    if result.digest in st.session_state.get(shared.PHOTO_SAVED_KEY, set()):
+        st.caption(t("photo_in_history"))
+
+stem = (uploaded.name.rsplit(".", 1)[0] or "photo")[:80]
+st.download_button(t("download_png"), data=to_png(annotated), file_name=f"{stem}-annotated.png",
+                   mime="image/png", icon="⬇️", key="photo_download", on_click="ignore")
+if result.timings:
+    st.caption(t("timings", text=", ".join(f"{k} {v:.0f} ms" for k, v in result.timings.items())))

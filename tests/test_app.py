@@ -1,0 +1,287 @@
+"""The Streamlit app, driven by streamlit.testing.v1.AppTest (the real app.py and pages, a real
+SQLite database in tmp_path, the real engine; no browser).
+
+AppTest runs are slow-ish (the first photo loads the models), so the flows are grouped into a few
+tests; the Analyzer is cached per process (st.cache_resource) and shared by all of them.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+FERNET = ROOT / "models" / "fernet.onnx"
+TIMEOUT = 240  # the first analysis loads every model on a busy 2-core machine
+
+pytest.importorskip("streamlit.testing.v1")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from pages.i18n import EN, ZH, t  # noqa: E402
+
+PASSWORD = "correct horse 1"
+
+
+@pytest.fixture(autouse=True)
+def _navigation_mode(monkeypatch):
+    """Keep Streamlit in st.navigation mode between AppTest runs.
+
+    A folder named ``pages/`` next to the main script makes Streamlit start in its old multipage
+    mode (every pages/*.py is a page of its own) until the first st.navigation call switches that
+    off for the whole process (a class attribute). A real server keeps that switch; AppTest resets
+    it before every run, so its second run would execute the current page script alone, without
+    app.py's gate. This restores the server's behaviour; nothing of the app is replaced."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture
+def app(monkeypatch, tmp_path):
+    """A factory of AppTests of app.py on a fresh SQLite database."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    monkeypatch.setenv("EMOTION_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("EMOTION_SESSION_TIMEOUT_MIN", raising=False)
+    monkeypatch.delenv("EMOTION_SESSION_TIMEOUT_MINUTES", raising=False)
+
+    def make() -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    return make
+
+
+def texts(at: AppTest, kind: str) -> list[str]:
+    return [str(e.value) for e in getattr(at, kind)]
+
+
+def button(at: AppTest, label: str):
+    for b in at.button:
+        if b.label == label:
+            return b
+    raise AssertionError(f"no button {label!r} in {[b.label for b in at.button]}")
+
+
+def titles(at: AppTest) -> list[str]:
+    return texts(at, "title")
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def register(at: AppTest, name: str, password: str, confirm: str | None = None) -> AppTest:
+    at.switch_page("pages/register.py").run()
+    assert titles(ok(at)) == [t("register_title")]
+    at.text_input(key="register_name").set_value(name)
+    at.text_input(key="register_password").set_value(password)
+    at.text_input(key="register_confirm").set_value(password if confirm is None else confirm)
+    button(at, t("register_button")).click().run()
+    return ok(at)
+
+
+def login(at: AppTest, name: str, password: str) -> AppTest:
+    at.text_input(key="login_name").set_value(name)
+    at.text_input(key="login_password").set_value(password)
+    button(at, t("login_button")).click().run()
+    return ok(at)
+
+
+def astronaut_png() -> bytes:
+    import cv2
+    from skimage import data
+
+    ok_, buf = cv2.imencode(".png", cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
+    assert ok_
+    return buf.tobytes()
+
+
+# -------------------------------------------------------------------------------------------------
+# labels
+
+
+def test_both_languages_have_the_same_labels_and_every_used_key_exists():
+    assert set(EN) == set(ZH)
+    assert all(v.strip() for v in ZH.values())
+    used: set[str] = set()
+    for path in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]:
+        used |= set(re.findall(r'\bt\("([a-z0-9_]+)"(?!\s*\+)', path.read_text(encoding="utf-8")))
+    # keys built at run time: t("emo_" + e), t("source_" + s), t("per_" + g), t("style_" + s), t("chart_" + k)
+    from emotion.records import EMOTIONS
+
+    used |= {f"emo_{e}" for e in EMOTIONS} | {"source_photo", "source_camera", "source_video"}
+    used |= {"per_minute", "per_hour", "per_day", "style_area", "style_lines", "chart_bar", "chart_pie"}
+    missing = sorted(k for k in used if k not in EN)
+    assert not missing, missing
+    assert t("nav_login", lang="zh") == "登录" and t("photo_caption", lang="en", n=3) == "3 face(s) found"
+
+
+def test_markdown_escaping_of_user_text():
+    from pages.shared import md
+
+    assert md("**bold** [x](http://e.vil) <b>") == r"\*\*bold\*\* \[x\]\(http\://e\.vil\) \<b\>"
+    assert md("张伟") == "张伟"
+
+
+# -------------------------------------------------------------------------------------------------
+# the gate
+
+
+def test_logged_out_visitor_gets_only_login_and_register(app):
+    at = app()
+    assert titles(at) == [t("login_title")]
+    # the signed-in pages are not even registered for a visitor
+    with pytest.raises(ValueError) as err:
+        at.switch_page("pages/photo.py")
+    known = re.search(r"Known pages: (\[.*\])", str(err.value)).group(1)
+    assert sorted(Path(p).name for p in eval(known)) == ["login.py", "register.py"]  # noqa: S307
+    assert not at.file_uploader
+    at.switch_page("pages/register.py").run()
+    assert titles(ok(at)) == [t("register_title")]
+
+
+def test_language_switch_changes_labels(app):
+    at = app()
+    at.selectbox(key="lang").set_value("zh").run()
+    assert titles(ok(at)) == ["登录"]
+    assert t("login_button", lang="zh") in [b.label for b in at.button]
+    at.selectbox(key="lang").set_value("en").run()
+    assert titles(ok(at)) == ["Log in"]
+
+
+def test_register_validation_messages_keep_the_typed_values(app):
+    at = app()
+    register(at, "alice", "short")
+    assert any("at least 8" in e for e in texts(at, "error")), texts(at, "error")
+    assert at.text_input(key="register_name").value == "alice"  # the form kept what was typed
+    assert titles(at) == [t("register_title")]
+
+    register(at, "alice", PASSWORD, PASSWORD + "x")
+    assert any("do not match" in e for e in texts(at, "error")), texts(at, "error")
+
+    register(at, "bad name!", PASSWORD)
+    assert any("user name" in e.lower() for e in texts(at, "error")), texts(at, "error")
+    assert titles(at) == [t("register_title")]
+
+
+def test_database_down_is_a_plain_message(monkeypatch, tmp_path):
+    # port 1 on loopback: connection refused at once
+    monkeypatch.setenv("DATABASE_URL", "mysql+pymysql://root@127.0.0.1:1/nothing")
+    monkeypatch.setenv("EMOTION_DATA_DIR", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    ok(at)
+    assert titles(at) == [t("login_title")]
+    assert texts(at, "error") == [t("db_unreachable")]
+    login(at, "alice", PASSWORD)
+    assert titles(at) == [t("login_title")]
+    assert texts(at, "error") == [t("db_unreachable")]  # said once per run, never a traceback
+
+
+# -------------------------------------------------------------------------------------------------
+# a user's session: register, log out, log in, photo, history, expiry
+
+
+def test_register_login_photo_history_and_expiry(app, tmp_path):
+    at = app()
+    register(at, "alice", PASSWORD)
+    assert titles(at) == [t("photo_title")], (titles(at), texts(at, "error"))
+    assert at.session_state["auth_user"]["name"] == "alice"
+
+    # log out -> login page; a wrong password gives the generic message; the right one the Photo page
+    button(at, t("logout")).click().run()
+    ok(at)
+    assert "auth_user" not in at.session_state
+    # (AppTest stays on the page last named by switch_page, register.py; a browser falls back to
+    # the default page, Login)
+    at.switch_page("pages/login.py").run()
+    assert titles(ok(at)) == [t("login_title")]
+    assert t("logged_out") in texts(at, "info")
+    login(at, "alice", "wrong password")
+    assert texts(at, "error") == ["Wrong user name or password."]
+    assert at.text_input(key="login_name").value == "alice"
+    login(at, "bob", "wrong password")
+    assert texts(at, "error") == ["Wrong user name or password."]  # same text for an unknown name
+    login(at, "alice", PASSWORD)
+    assert titles(at) == [t("photo_title")]
+
+    from emotion.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'app.db'}")
+    uid = at.session_state["auth_user"]["id"]
+    try:
+        if FERNET.is_file():
+            # the photo flow: upload -> annotated image, a table saying "happy", saved once
+            at.file_uploader(key="photo_upload").set_value(("astronaut.png", astronaut_png(), "image/png")).run()
+            ok(at)
+            assert not texts(at, "error"), texts(at, "error")
+            assert len(at.get("imgs")) == 1
+            table = at.dataframe[0].value
+            assert list(table["emotion"]) == ["happy"], table
+            assert table.loc[0, "happy"] > 0.5
+            assert store.history_count(uid) == 1
+            assert len(store.list_snapshots(uid)) == 1
+            at.toggle(key="photo_landmarks").set_value(False).run()  # a rerun: cached, not saved again
+            ok(at)
+            assert store.history_count(uid) == 1 and len(store.list_snapshots(uid)) == 1
+            # a bad file: the loader's message, no crash
+            at.file_uploader(key="photo_upload").set_value(("x.png", b"<html>not an image</html>",
+                                                            "image/png")).run()
+            ok(at)
+            assert len(texts(at, "error")) == 1
+        else:
+            # The emotion model is being trained; until models/fernet.onnx exists the photo flow
+            # cannot run, so the history gets its row through the store the way the Photo page saves it.
+            store.add_history(uid, [{"box": (10, 10, 50, 50), "name": "unknown",
+                                     "scores": [0.01, 0.01, 0.01, 0.9, 0.03, 0.02, 0.02]}], source="photo")
+
+        # the History page: charts, table, CSV
+        at.switch_page("pages/history.py").run()
+        ok(at)
+        assert titles(at) == [t("history_title")]
+        assert len(at.get("plotly_chart")) == 3
+        assert "happy" in list(at.dataframe[0].value["dominant"])
+        assert t("download_csv") in [e.proto.label for e in at.get("download_button")]
+
+        # another user sees none of it
+    finally:
+        store.close()
+
+    # inactivity: a last-seen 31 minutes ago sends the user back to the login page with a message
+    at.session_state["auth_last_seen"] = datetime.now(timezone.utc) - timedelta(minutes=31)
+    at.run()
+    ok(at)
+    assert titles(at) == [t("login_title")]
+    assert t("session_expired") in texts(at, "info")
+    assert "auth_user" not in at.session_state
+
+
+def test_empty_history_and_other_pages_render(app):
+    at = app()
+    register(at, "carol", PASSWORD)
+    at.switch_page("pages/history.py").run()
+    assert t("history_empty") in texts(ok(at), "info")
+    at.switch_page("pages/people.py").run()
+    assert titles(ok(at)) == [t("people_title")]
+    assert t("no_people") in texts(at, "info")
+    at.switch_page("pages/models.py").run()
+    assert titles(ok(at)) == [t("models_title")]
+    frame = at.dataframe[0].value
+    assert {"detector", "classifier", "recognizer"} <= set(frame["role"])
+    at.switch_page("pages/settings.py").run()
+    assert titles(ok(at)) == [t("settings_title")]
+    at.toggle(key="set_save").set_value(False).run()
+    assert at.session_state["user_settings"].save_history is False
