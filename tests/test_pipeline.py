@@ -1,0 +1,285 @@
+"""The analysis engine end to end on real models and a real photo (NASA's astronaut from scikit-image):
+detection, 68 landmarks, recognition against a gallery, emotion scores, the registry and drawing."""
+from __future__ import annotations
+
+import io
+import os
+import threading
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from emotion import registry
+from emotion.classify import fernet
+from emotion.draw import annotate, to_png
+from emotion.imageio import ImageError
+from emotion.pipeline import Analyzer, analyze
+from emotion.records import EMOTIONS, UNKNOWN, Box, FaceRecord, Identity
+from emotion.recognize.gallery import Gallery
+
+CI = os.environ.get("CI", "").strip().lower() == "true"
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return registry.get_analyzer()
+
+
+@pytest.fixture(scope="module")
+def astro_faces(analyzer, astronaut_bgr):
+    return analyzer.analyze(astronaut_bgr)
+
+
+@pytest.fixture(scope="module")
+def astro_gallery(analyzer, astronaut_bgr) -> Gallery:
+    faces = analyzer.embed_faces(astronaut_bgr)
+    assert len(faces) == 1 and faces[0].embedding is not None
+    rec = analyzer.recognizer
+    return Gallery([(7, "Eileen", faces[0].embedding)], rec.metric, rec.threshold)
+
+
+def _need_fernet():
+    if not fernet.model_path().is_file():
+        if CI:
+            pytest.fail(f"{fernet.model_path().name} is missing; under CI=true the trained model must exist")
+        pytest.skip("models/fernet.onnx not trained yet (the lead's training job); emotion scores untestable")
+
+
+def test_astronaut_one_face_with_plausible_landmarks(astro_faces, astronaut_bgr):
+    assert len(astro_faces) == 1
+    f = astro_faces[0]
+    b = f.box
+    # the face is in the upper middle of the photo, about 100 px wide
+    assert 150 < b.center()[0] < 300 and 60 < b.center()[1] < 200 and 60 < b.w < 180
+    assert 0.3 < f.confidence <= 1.0
+    lm = f.landmarks
+    assert lm.shape == (68, 2) and lm.dtype == np.float32
+    m = 0.25 * max(b.w, b.h)  # jaw points may fall a little outside a detector's box
+    assert (lm[:, 0] >= b.x - m).all() and (lm[:, 0] <= b.x2 + m).all()
+    assert (lm[:, 1] >= b.y - m).all() and (lm[:, 1] <= b.y2 + m).all()
+    eyes_y = lm[36:48, 1].mean()
+    nose_y = lm[27:36, 1].mean()
+    mouth_y = lm[48:68, 1].mean()
+    assert eyes_y < nose_y < mouth_y
+    # image-left eye left of image-right eye, nose tip between them
+    assert lm[36:42, 0].mean() < lm[30, 0] < lm[42:48, 0].mean()
+    assert f.embedding is not None and f.embedding.shape == (128,)
+
+
+def test_landmarks_agree_whatever_the_detector(analyzer, astronaut_bgr, astro_faces):
+    """dlib's predictor needs dlib-like boxes: the Landmarker adapts a Haar box and a BlazeFace box,
+    so both give the same points (within a few pixels on a ~100 px face)."""
+    ref = astro_faces[0].landmarks
+    haar = registry.get_detector("opencv").detect(astronaut_bgr)
+    assert haar, "OpenCV Haar found no face on the astronaut"
+    pts = analyzer.landmarks(astronaut_bgr, haar[0].box)
+    assert np.median(np.linalg.norm(pts - ref, axis=1)) < 3.0
+    # a badly framed box (30% too large, shifted) still lands on the face
+    b = astro_faces[0].box
+    off = Box(b.x - 20, b.y - 10, int(b.w * 1.3), int(b.h * 1.3))
+    pts2 = analyzer.landmarks(astronaut_bgr, off)
+    assert np.median(np.linalg.norm(pts2 - ref, axis=1)) < 4.0
+
+
+def test_astronaut_is_happy(astro_faces):
+    _need_fernet()
+    f = astro_faces[0]
+    assert f.scores.shape == (7,) and f.scores.dtype == np.float32
+    assert abs(float(f.scores.sum()) - 1.0) < 1e-4
+    assert f.dominant == "happy", f.emotion_dict()
+
+
+def test_scores_missing_only_without_the_model(astro_faces, analyzer):
+    if fernet.model_path().is_file():
+        assert astro_faces[0].scores is not None
+    else:
+        assert astro_faces[0].scores is None and "fernet.onnx" in analyzer.classifier_error
+
+
+def test_recognised_in_flipped_and_rescaled_copies(analyzer, astronaut_bgr, astro_gallery):
+    variants = {
+        "flipped": np.ascontiguousarray(astronaut_bgr[:, ::-1]),
+        "x0.6": cv2.resize(astronaut_bgr, None, fx=0.6, fy=0.6, interpolation=cv2.INTER_AREA),
+    }
+    for label, img in variants.items():
+        faces = analyzer.analyze(img, gallery=astro_gallery)
+        assert len(faces) == 1, label
+        ident = faces[0].identity
+        assert ident.name == "Eileen" and ident.person_id == 7, (label, ident)
+        assert ident.distance < astro_gallery.threshold
+
+
+def test_fer_faces_are_not_her(analyzer, astro_gallery, fer_public_test):
+    """Other people (FER2013 PublicTest faces, upscaled x4) are not matched to the astronaut."""
+    images, _ = fer_public_test
+    idx = np.random.default_rng(123).choice(len(images), 12, replace=False)
+    embs = []
+    for i in idx:
+        up = cv2.resize(images[i], None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
+        up = cv2.cvtColor(cv2.copyMakeBorder(up, 24, 24, 24, 24, cv2.BORDER_REPLICATE), cv2.COLOR_GRAY2BGR)
+        faces = analyzer.analyze(up, gallery=astro_gallery)
+        if faces:
+            embs.append(faces[0].embedding)
+            assert faces[0].identity.name == UNKNOWN, (int(i), faces[0].identity)
+        else:  # the detector missed the tight crop: the face fills the frame, use that box
+            lm = analyzer.landmarks(up, Box(32, 32, 176, 176))
+            embs.append(analyzer.embed(up, lm))
+    ids = astro_gallery.match_many(embs)
+    assert all(not i.known for i in ids), ids
+    assert min(i.distance for i in ids) > astro_gallery.threshold
+
+
+def test_blank_and_tiny_images_have_no_face(analyzer):
+    assert analyzer.analyze(np.full((480, 640, 3), 255, np.uint8)) == []
+    assert analyzer.analyze(np.zeros((1, 1, 3), np.uint8)) == []
+    buf = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buf, "PNG")
+    assert analyzer.analyze(buf.getvalue()) == []
+
+
+def test_bad_inputs_raise_image_error(analyzer, tmp_path):
+    p = tmp_path / "photo.jpg"
+    p.write_text("<html><body>not a photo</body></html>")
+    with pytest.raises(ImageError, match="not an image"):
+        analyzer.analyze(p)
+    with pytest.raises(ImageError):
+        analyzer.analyze(b"")
+
+
+def test_exif_rotated_photo(analyzer, astronaut_bgr, astro_faces):
+    """A JPEG stored sideways with EXIF orientation 8 (rotate 90 deg counter-clockwise to view): the
+    face is found upright, its box in the rotated (viewing) frame."""
+    stored = np.ascontiguousarray(np.rot90(astronaut_bgr[:, :, ::-1], k=-1))  # rotated clockwise
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    buf = io.BytesIO()
+    Image.fromarray(stored).save(buf, "JPEG", quality=95, exif=exif.tobytes())
+    faces = analyzer.analyze(buf.getvalue())
+    assert len(faces) == 1
+    assert faces[0].box.iou(astro_faces[0].box) > 0.7, (faces[0].box, astro_faces[0].box)
+
+
+def test_grayscale_and_rgba_uploads(analyzer, astronaut_bgr):
+    gray = cv2.cvtColor(astronaut_bgr, cv2.COLOR_BGR2GRAY)
+    rgba = np.dstack([astronaut_bgr[:, :, ::-1], np.full(gray.shape, 255, np.uint8)])
+    for arr, mode in ((gray, "L"), (rgba, "RGBA")):
+        buf = io.BytesIO()
+        Image.fromarray(arr, mode).save(buf, "PNG")
+        assert len(analyzer.analyze(buf.getvalue())) == 1, mode
+
+
+def test_max_side_maps_boxes_back(analyzer, astronaut_bgr, astro_faces):
+    big = cv2.resize(astronaut_bgr, None, fx=3, fy=3, interpolation=cv2.INTER_LINEAR)  # 1536 px
+    faces = analyzer.analyze(big, max_side=512, recognize=False)
+    assert len(faces) == 1
+    ref = astro_faces[0]
+    b = faces[0].box
+    scaled = Box(ref.box.x * 3, ref.box.y * 3, ref.box.w * 3, ref.box.h * 3)
+    assert b.iou(scaled) > 0.75
+    # landmarks come from the full-resolution image
+    assert np.median(np.linalg.norm(faces[0].landmarks / 3.0 - ref.landmarks, axis=1)) < 3.0
+    t = analyzer.last_timings
+    assert set(t) >= {"detect", "landmarks", "embed", "classify", "total"}
+    assert all(v >= 0 for v in t.values())
+
+
+def test_stage_methods_match_analyze(analyzer, astronaut_bgr, astro_faces):
+    dets = analyzer.detect(astronaut_bgr)
+    assert len(dets) == 1 and dets[0].box == astro_faces[0].box
+    lm = analyzer.landmarks(astronaut_bgr, dets[0].box)
+    assert np.allclose(lm, astro_faces[0].landmarks)
+    emb = analyzer.embed(astronaut_bgr, lm)
+    assert np.allclose(emb, astro_faces[0].embedding, atol=1e-5)
+    crop = analyzer.fer_crop(astronaut_bgr, lm)
+    assert crop.shape == (48, 48) and crop.dtype == np.uint8
+    if analyzer.classifier is not None:
+        s = analyzer.classify(astronaut_bgr, lm)
+        assert np.allclose(s, astro_faces[0].scores, atol=1e-5)
+        s_box = analyzer.classify(astronaut_bgr, dets[0])  # eye keypoints / box framing
+        assert s_box.shape == (7,)
+
+
+def test_no_landmarks_mode(analyzer, astronaut_bgr, astro_gallery):
+    faces = analyzer.analyze(astronaut_bgr, landmarks=False, gallery=astro_gallery)
+    assert len(faces) == 1 and faces[0].landmarks is None
+    assert faces[0].identity.name == "Eileen"  # recognised through dlib's 5-point shape
+
+
+def test_models_load_once(analyzer):
+    assert registry.get_analyzer() is analyzer
+    assert Analyzer().landmarker is analyzer.landmarker
+    assert registry.get_recognizer("Dlib") is analyzer.recognizer
+    assert registry.get_detector(analyzer.detector_name) is analyzer.detector
+
+
+def test_module_level_analyze(astronaut_bgr):
+    assert len(analyze(astronaut_bgr, recognize=False)) == 1
+
+
+def test_concurrent_calls_give_the_serial_results(analyzer, astronaut_bgr, astro_faces):
+    """Streamlit sessions share one Analyzer: two threads at once get exactly the serial answer."""
+    results: list = [None] * 4
+    errors: list = []
+
+    def work(i):
+        try:
+            results[i] = analyzer.analyze(astronaut_bgr)
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for faces in results:
+        assert len(faces) == 1 and faces[0].box == astro_faces[0].box
+        assert np.allclose(faces[0].landmarks, astro_faces[0].landmarks)
+        assert np.allclose(faces[0].embedding, astro_faces[0].embedding, atol=1e-5)
+
+
+def test_gallery_rules():
+    a, b = np.eye(4, dtype=np.float32)[0], np.eye(4, dtype=np.float32)[1]
+    g = Gallery([(1, "A", a), (1, "A", a * 2.0), (2, "B", b)], "euclidean_l2", 0.4)
+    assert len(g) == 3
+    hit = g.match(a * 5)  # scale does not matter for euclidean_l2
+    assert hit.name == "A" and hit.person_id == 1 and hit.distance == pytest.approx(0.0, abs=1e-6)
+    miss = g.match(np.array([1, 1, 0, 0], np.float32))  # between A and B: 0.765 from both
+    assert miss.name == UNKNOWN and miss.person_id is None and miss.distance == pytest.approx(0.765, abs=1e-3)
+    assert g.with_threshold(0.8).match(np.array([1, 1, 0, 0], np.float32)).known
+    assert g.threshold == 0.4  # with_threshold is a copy
+    assert [i.name for i in g.match_many([b, None])] == ["B", UNKNOWN]
+    assert Gallery([], "euclidean_l2", 0.4).match(a) == Identity()
+    with pytest.raises(ValueError):
+        g.match(np.ones(3, np.float32))
+    with pytest.raises(ValueError):
+        Gallery([], "manhattan", 1.0)
+    assert Gallery([(1, "A", a)], "cosine", 0.1).match(a + 0.01).known
+
+
+def test_annotate_draws_on_a_copy_at_any_size(astro_faces, astronaut_bgr):
+    face = astro_faces[0]
+    face = FaceRecord(box=face.box, confidence=face.confidence, landmarks=face.landmarks,
+                      identity=Identity("Eileen", 0.1, 7), scores=np.eye(7, dtype=np.float32)[EMOTIONS.index("happy")])
+    before = astronaut_bgr.copy()
+    out = annotate(astronaut_bgr, [face], fps=24.5, extra_text="test")
+    assert np.array_equal(astronaut_bgr, before) and out is not astronaut_bgr
+    assert out.shape == astronaut_bgr.shape and (out != astronaut_bgr).any()
+    png = to_png(out)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+    def label_height(img, box):
+        # rows just above the box that changed (the label block)
+        blank = np.zeros_like(img)
+        drawn = annotate(blank, [FaceRecord(box=box, confidence=1.0, identity=Identity("Eileen", 0.1, 7))],
+                         landmarks=False)
+        rows = np.where((drawn[: box.y] != 0).any(axis=(1, 2)))[0]
+        return len(rows)
+
+    small = label_height(np.zeros((320, 320, 3), np.uint8), Box(100, 150, 60, 60))
+    big = label_height(np.zeros((3000, 4000, 3), np.uint8), Box(1500, 1500, 600, 600))
+    assert 8 <= small <= 40  # readable on a thumbnail, not covering it
+    assert big > 4 * small  # scaled up on a large photo
