@@ -11,6 +11,11 @@
   at once, and it is a no-op when the schema is current.
 * Isolation: every method about people, embeddings, history or snapshots takes the ``user_id`` of
   the signed-in user and filters by it; a person or snapshot of another user is "not found".
+* Deleting: a person takes their embeddings along (ON DELETE CASCADE); their history rows stay,
+  keeping the name as seen, with ``person_id`` NULL (they then count as "unknown" in filters).
+  Deleting a snapshot leaves its history rows (``snapshot_id`` NULL); deleting a user removes
+  everything the user owns.
+* History retries: `add_history` is idempotent by ``row_key`` (unique per user).
 * Errors: `StoreUnavailable` (a message for humans) when the database cannot be reached;
   `NameTaken` for a duplicate user or person name; `PersonNotFound` when a write names a person
   the user does not own; `ValueError` for malformed input.
