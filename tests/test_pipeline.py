@@ -283,3 +283,28 @@ def test_annotate_draws_on_a_copy_at_any_size(astro_faces, astronaut_bgr):
     big = label_height(np.zeros((3000, 4000, 3), np.uint8), Box(1500, 1500, 600, 600))
     assert 8 <= small <= 40  # readable on a thumbnail, not covering it
     assert big > 4 * small  # scaled up on a large photo
+
+
+def test_optional_deepface_models_never_download():
+    """DeepFace's emotion model and other recognisers are offered only with their weights on disk;
+    without them the error names the path (and nothing is fetched)."""
+    from emotion.classify import available_classifiers, create_classifier
+    from emotion.classify import deepface_emotion
+    from emotion.recognize import available_recognizers, create_recognizer
+    from emotion.recognize import deepface_models
+
+    if not deepface_emotion.is_available():
+        with pytest.raises(FileNotFoundError) as err:
+            create_classifier("deepface")
+        assert "weights missing at" in str(err.value) and str(deepface_emotion.weights_file()) in str(err.value)
+        assert "deepface" not in available_classifiers()
+        assert not deepface_emotion.weights_file().exists()  # still not there: no download happened
+    if not deepface_models.is_available("Facenet"):
+        with pytest.raises(FileNotFoundError, match="weights missing"):
+            create_recognizer("Facenet")
+        assert "Facenet" not in available_recognizers()
+    assert available_recognizers()[0] == "Dlib"
+    with pytest.raises(ValueError, match="unknown"):
+        create_classifier("nope")
+    with pytest.raises(ValueError, match="unknown"):
+        create_recognizer("nope")
