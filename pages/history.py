@@ -75,7 +75,11 @@ else:
     df = frame.dropna(subset=["dominant"]).copy()
     df["emotion"] = pd.Categorical(df["dominant"], categories=list(EMOTIONS))
     st.metric(t("faces_in_range"), len(frame))
+    if df.empty:
+        st.info(t("history_no_emotions"))
+        df = None
 
+if frame is not None and not frame.empty and df is not None:
     tab_dist, tab_time, tab_people = st.tabs([t("chart_distribution"), t("chart_timeline"), t("chart_people")])
     with tab_dist:
         kind = st.radio(t("chart_kind"), ["bar", "pie"], format_func=lambda k: t("chart_" + k), horizontal=True,
@@ -115,6 +119,7 @@ else:
                      labels={"person": t("col_name"), "count": t("count"), "emotion": t("col_emotion")})
         st.plotly_chart(fig, key="hist_people_chart")
 
+if frame is not None and not frame.empty:
     # ---- table + CSV ---------------------------------------------------------------------------------
     st.subheader(t("history_table"))
     newest = frame.sort_values(["time", "id"], ascending=False)

@@ -67,6 +67,8 @@ EN: dict[str, str] = {
     "col_source": "Source",
     "col_confidence": "Detector confidence",
     "saved_rows": "{n} face(s) saved to your history",
+    "classifier_missing": "The emotion model is not available yet (models/fernet.onnx is missing): faces are "
+                          "found and recognised, but not scored.",
     "photo_in_history": "This photo is in your history.",
     "download_png": "Download annotated PNG",
     "timings": "Timings: {text}",
@@ -109,6 +111,7 @@ EN: dict[str, str] = {
     "history_empty": "Your history is empty. Analyse a photo or use the live camera with saving switched on, "
                      "and the results will show up here.",
     "history_no_match": "Nothing matches these filters.",
+    "history_no_emotions": "None of these records has emotion scores, so there is nothing to chart.",
     "date_range": "Dates (UTC)",
     "filter_people": "People",
     "everyone": "Everyone",
@@ -220,6 +223,7 @@ ZH: dict[str, str] = {
     "col_source": "来源",
     "col_confidence": "检测置信度",
     "saved_rows": "已将 {n} 张人脸保存到历史记录",
+    "classifier_missing": "情绪模型暂不可用（缺少 models/fernet.onnx）：可以检测和识别人脸，但无法给出情绪得分。",
     "photo_in_history": "这张照片已在您的历史记录中。",
     "download_png": "下载标注后的 PNG",
     "timings": "耗时：{text}",
@@ -258,6 +262,7 @@ ZH: dict[str, str] = {
     "history_title": "历史记录",
     "history_empty": "您的历史记录为空。在开启保存的情况下分析照片或使用实时摄像头，结果将显示在这里。",
     "history_no_match": "没有符合筛选条件的记录。",
+    "history_no_emotions": "这些记录都没有情绪得分，无法绘制图表。",
     "date_range": "日期（UTC）",
     "filter_people": "人物",
     "everyone": "所有人",

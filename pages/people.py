@@ -38,7 +38,7 @@ def embed_uploads(files) -> tuple[list[tuple], list[str]]:
             errors.append(t("file_no_face", file=f.name))
             continue
         face = faces[0]  # the engine returns the largest face first
-        items.append((face.embedding, settings.recognizer, shared.face_thumbnail(bgr, face.box)))
+        items.append((settings.recognizer, face.embedding, shared.face_thumbnail(bgr, face.box)))
     return items, errors
 
 

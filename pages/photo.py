@@ -35,6 +35,9 @@ if result.error:
 from emotion.draw import annotate, to_png  # noqa: E402 - only needed once there is a picture
 
 faces = result.faces
+classifier_error = getattr(shared.get_analyzer(settings), "classifier_error", None)
+if classifier_error:
+    st.warning(t("classifier_missing"), icon="⚠️")
 annotated = annotate(result.bgr, faces, landmarks=show_landmarks)
 st.image(annotated, channels="BGR", caption=t("photo_caption", n=len(faces)), width="stretch")
 
