@@ -3,13 +3,19 @@
 A small IoU + centre-distance tracker, enough for faces in a webcam feed (a handful of faces, 15-60
 frames a second). Each frame's boxes are matched greedily to the live tracks, best pairs first:
 
-1. by IoU with the track's *predicted* box (its last box moved by its velocity), when the IoU is at
-   least `iou_threshold`;
+1. by IoU with the track's *predicted* box (its last box moved by its velocity) or with its last box,
+   whichever overlaps more, when the IoU is at least `iou_threshold`;
 2. what is left, by the distance between centres relative to the track's size (a fast-moving face
-   can leave its last box entirely between two frames), when under `max_center_dist` and the two
-   boxes are of similar size.
+   can leave its last box entirely between two frames), again the nearer of the predicted and the
+   last box, when under `max_center_dist` and the two boxes are of similar size.
 
-Unmatched boxes start new tracks; a track unseen for `max_age_s` seconds expires. Times come from
+Using the last box as well as the prediction keeps a track when the velocity estimate is off, which
+happens when frames are processed at uneven intervals (a slow frame after a few fast ones makes the
+prediction overshoot).
+
+Unmatched boxes start new tracks; a track expires when it has been unseen for `max_age_s` seconds
+*and* missing from at least `min_misses` updates (a stall of the caller, e.g. one slow frame, is
+not the face leaving). Times come from
 the caller (`update(boxes, now)`), so tests drive it with a fake clock.
 """
 from __future__ import annotations
@@ -27,6 +33,8 @@ class Track:
     first_seen: float
     last_seen: float
     hits: int = 1
+    #: updates in a row this track was not matched in
+    misses: int = 0
     #: centre velocity in pixels per second (smoothed), used to predict the next position
     velocity: tuple[float, float] = (0.0, 0.0)
     #: free slot for the caller's per-track state (identity cache, smoothed scores, ...)
@@ -57,11 +65,12 @@ class Tracker:
     """Assigns track ids to face boxes frame after frame. Not thread-safe: one caller at a time."""
 
     def __init__(self, iou_threshold: float = 0.25, max_center_dist: float = 0.8, max_age_s: float = 1.0,
-                 velocity_smoothing: float = 0.5) -> None:
+                 velocity_smoothing: float = 0.5, min_misses: int = 2) -> None:
         self.iou_threshold = float(iou_threshold)
         self.max_center_dist = float(max_center_dist)
         self.max_age_s = float(max_age_s)
         self.velocity_smoothing = float(velocity_smoothing)
+        self.min_misses = max(0, int(min_misses))
         self._tracks: dict[int, Track] = {}
         self._next_id = 1
         #: ids that expired at the last `update`, for the caller to clean its own state up
@@ -80,12 +89,14 @@ class Tracker:
 
     def update(self, boxes: list[Box], now: float) -> list[Track]:
         """Match `boxes` (this frame's faces) to tracks; returns the track of each box, in order."""
-        self.expired = [tid for tid, t in self._tracks.items() if now - t.last_seen > self.max_age_s]
+        self.expired = [tid for tid, t in self._tracks.items()
+                        if now - t.last_seen > self.max_age_s and t.misses >= self.min_misses]
         for tid in self.expired:
             del self._tracks[tid]
 
         live = list(self._tracks.values())
         predicted = [t.predicted(now) for t in live]
+        last = [t.box for t in live]
         assigned: dict[int, Track] = {}
         used: set[int] = set()
 
@@ -93,7 +104,7 @@ class Tracker:
         pairs = []
         for bi, box in enumerate(boxes):
             for ti, pbox in enumerate(predicted):
-                iou = box.iou(pbox)
+                iou = max(box.iou(pbox), box.iou(last[ti]))
                 if iou >= self.iou_threshold:
                     pairs.append((iou, bi, ti))
         for _, bi, ti in sorted(pairs, reverse=True):
@@ -110,7 +121,7 @@ class Tracker:
             for ti, pbox in enumerate(predicted):
                 if ti in used or not _similar_size(pbox, box):
                     continue
-                d = _center_distance(pbox, box)
+                d = min(_center_distance(pbox, box), _center_distance(last[ti], box))
                 if d <= self.max_center_dist:
                     pairs.append((d, bi, ti))
         for _, bi, ti in sorted(pairs):
@@ -129,6 +140,9 @@ class Tracker:
             else:
                 self._move(track, box, now)
             out.append(track)
+        for ti, track in enumerate(live):
+            if ti not in used:
+                track.misses += 1
         return out
 
     def _move(self, track: Track, box: Box, now: float) -> None:
@@ -141,3 +155,4 @@ class Tracker:
         track.box = box
         track.last_seen = now
         track.hits += 1
+        track.misses = 0
