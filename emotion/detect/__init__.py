@@ -13,6 +13,8 @@ eye with the smaller x in the image). Every detector is safe to call from severa
 Backends (see `emotion.detect.blazeface` and `emotion.detect.deepface_detectors`):
 
 * ``blazeface`` / ``blazeface_full`` - MediaPipe BlazeFace short / full range on LiteRT.
+* ``blazeface_tiled`` - ``blazeface_full`` run over the whole image and a 2x2 grid of tiles
+  overlapping by 25 %, merged by weighted NMS (faces cut by a tile's inner edge are dropped).
 * ``opencv`` - OpenCV's Haar cascade (frontal faces), eyes by the Haar eye cascade.
 * ``mtcnn`` - the ``mtcnn`` package (TensorFlow), 5 keypoints incl. both eyes.
 * ``dlib`` - dlib's HOG + linear SVM frontal detector, eyes from dlib's 5-point predictor.
@@ -20,13 +22,10 @@ Backends (see `emotion.detect.blazeface` and `emotion.detect.deepface_detectors`
 * DeepFace's other backends (``retinaface``, ``yunet``, ``ssd``, ``yolov8``, ``centerface``, ...)
   only when their weight files are already on disk (DeepFace would download them otherwise).
 
-* ``blazeface_tiled`` - ``blazeface_full`` run over the whole image and a 2x2 grid of tiles
-  overlapping by 25 %, merged by weighted NMS (faces cut by a tile's inner edge are dropped).
-
 Choice of DEFAULT_DETECTOR, measured with ``python -m emotion.detect.measure --sweep`` (median of 3
 runs after a warm-up; 2 CPU cores shared with a training job, load average ~7, so the absolute
 times are 3-4x what an idle machine gives - BlazeFace alone ran at 5 ms for the 640 px photo when
-the load was low - but the ranking held in every run). Images: skimage's astronaut photo (one face)
+the load was low - and an earlier partial run at lower load ranked them the same). Images: skimage's astronaut photo (one face)
 resized to 640 and 1920 px; `emotion.detect.measure.montage()`, 1280x960 with four copies of the
 photo whose faces are 85, 73, 62 and 53 px wide (6.6 % to 4.1 % of the longer side, as in a group
 photo); "smallest" is the smallest face (fraction of 1280 px) still found in a shrinking sweep.
@@ -41,14 +40,16 @@ photo); "smallest" is the smallest face (fraction of 1280 px) still found in a s
     dlib              1 (1 ok)  292 ms  1 (1 ok)  395 ms  3 (3 ok)  481 ms     0.045
     dlib_cnn          1 (1 ok) 6089 ms  1 (1 ok) 13478 ms 0 (0 ok) 15598 ms    0.08 **
 
-    *  Haar also false-alarms on the suit's patches at 1920 px and misses some sizes in the sweep.
+    *  Haar false-alarms on the suit's patches at 1920 px and misses some sizes in the sweep.
     ** at its default max_side=800 the montage's faces fall below MMOD's ~80 px minimum.
+    mtcnn's extra face at 1920 px is a false one too. The sweep's steps run from 0.12 down to 0.02.
 
-Only ``blazeface_tiled`` and ``mtcnn`` find all four montage faces with no false face anywhere,
-and ``blazeface_tiled`` does it ten times faster than MTCNN and gives both eyes, so it is
-DEFAULT_DETECTOR for photos. The single-pass models letterbox the whole image to 128 / 192 px, so
-faces narrower than ~12 % / ~5 % of the longer side are lost (the short-range model has no face
-in the montage); for a webcam, where the face is near the camera, the short-range model is the
+``blazeface_tiled`` is the only detector that finds all four montage faces and no false face in
+any image, it gives both eyes, and it is about ten times faster than opencv and mtcnn (the others
+that find all four), so it is DEFAULT_DETECTOR for photos. The single-pass models letterbox the
+whole image to 128 / 192 px, so small faces are lost (the short-range model lost the sweep's face
+below 12 %, its first step, and has no face in the montage; the full-range one scores the montage's
+faces just under its 0.6 threshold); for a webcam, where the face is near the camera, the short-range model is the
 fastest, hence FAST_DETECTOR. ``mtcnn`` is the choice for tiny faces (down to 2 %).
 """
 from __future__ import annotations

@@ -6,7 +6,7 @@ Images (all made from scikit-image's astronaut photo, the only face photo it shi
 
 * the photo at 640 px and at 1920 px (one face);
 * `montage()`: a 1280x960 grey canvas holding four copies of the photo at different sizes, one
-  mirrored, so that the four faces are about 105, 85, 70 and 60 px wide (8 % to 5 % of the
+  mirrored, so that the four faces are about 85, 73, 62 and 53 px wide (6.6 % to 4.1 % of the
   canvas' longer side), as in a group photo;
 * ``--sweep``: one copy shrunk step by step on a 1280x960 canvas, giving the smallest face (as a
   fraction of the longer side) each detector still finds.
