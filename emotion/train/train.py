@@ -16,6 +16,7 @@ import json
 import math
 import os
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -39,6 +40,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--limit", type=int, help="use only the first N training images (smoke runs)")
     p.add_argument("--threads", type=int, default=0, help="TensorFlow intra-op threads (0: all cores)")
+    p.add_argument("--export-only", metavar="WEIGHTS", help="ship this Keras checkpoint (of an interrupted run) "
+                                                             "instead of training; --log gives its history")
+    p.add_argument("--log", help="with --export-only: the interrupted run's output")
     p.add_argument("--checkpoint", help="Keras weights file to write the best epoch to "
                                         "(default: OUT/fernet.best.weights.h5, git-ignored)")
 
@@ -176,37 +180,22 @@ def train(cfg: TrainConfig, data_dir: str | Path | None, out: Path, *, limit: in
             "train_minutes": round((time.time() - t_start) / 60, 1)}
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.threads:
-        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(args.threads))
-    import tensorflow as tf
+def parse_log(text: str) -> list[dict]:
+    """The per-epoch lines this command prints, back into the history records."""
+    rx = re.compile(r"epoch\s+(\d+)/(\d+) loss ([0-9.]+) PublicTest acc ([0-9.]+) disgust recall ([0-9.]+) \((\d+)s\)")
+    return [{"epoch": int(m[1]), "loss": float(m[3]), "val_accuracy": float(m[4]), "val_disgust_recall": float(m[5]),
+             "seconds": float(m[6])} for m in rx.finditer(text)]
 
-    if args.threads:
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    cfg = make_config(args.preset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    command = "python -m emotion train " + " ".join(sys.argv[2:] if sys.argv[1:2] == ["train"] else sys.argv[1:])
-    print(f"config: {cfg.to_json()}", flush=True)
-    gpus = tf.config.list_physical_devices("GPU")
-    print(f"devices: {'GPU ' + str(gpus) if gpus else 'CPU only'} ({os.cpu_count()} cores)", flush=True)
+
+def ship(result: dict, cfg: TrainConfig, out: Path, data_dir, command: str, *, gpus: bool, tf_version: str) -> dict:
+    """Export the trained model to ONNX, check parity, evaluate the file through the run-time classifier
+    and write fernet.json next to it."""
     from emotion.train import evaluate as fevaluate
     from emotion.train.export import parity, to_onnx
 
-    def provisional(model, epoch: int, acc: float) -> None:
-        # a usable model lands after the first epoch and improves as training goes on
-        to_onnx(model, cfg.input_size, out / fernet.MODEL_FILE, doc=f"fernet, provisional (epoch {epoch})")
-        (out / fernet.META_FILE).write_text(json.dumps(
-            {"name": "fernet", "provisional": True, "epoch": epoch, "tta_flip": cfg.tta_flip,
-             "publictest": {"accuracy": round(acc, 4)}, "command": command}, indent=1))
-
-    result = train(cfg, args.data, out, limit=args.limit,
-                   checkpoint=Path(args.checkpoint) if args.checkpoint else None,
-                   log=lambda m: print(m, flush=True), on_best=provisional)
-
     onnx_path = to_onnx(result["model"], cfg.input_size, out / fernet.MODEL_FILE,
                         doc="fernet FER2013 emotion model; see models/README.md")
-    x_va, y_va = fdata.load_split("val", args.data)
+    x_va, _ = fdata.load_split("val", data_dir)
     probe = fernet.preprocess(x_va[:64])[..., None]
     diff = parity(result["model"], onnx_path, probe)
     print(f"exported {onnx_path.name} ({onnx_path.stat().st_size / 1e6:.2f} MB); Keras/ONNX max diff {diff:.2e}",
@@ -226,12 +215,57 @@ def run(args: argparse.Namespace) -> int:
         "train_minutes": result["train_minutes"],
         "hardware": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
                     + (", GPU" if gpus else ", CPU only"),
-        "tensorflow": tf.__version__,
+        "tensorflow": tf_version,
+        "onnx_parity_max_abs_diff": diff,
     }
+    if result.get("stopped_after_epoch") is not None:
+        meta["stopped_after_epoch"] = result["stopped_after_epoch"]
     (out / fernet.META_FILE).write_text(json.dumps(meta, indent=1))
     # the figures that ship are measured on the exported file through the run-time classifier
-    report = fevaluate.evaluate_file(fdata.data_dir(args.data) / fdata.VAL_FILE, models_dir=out)
+    report = fevaluate.evaluate_file(fdata.data_dir(data_dir) / fdata.VAL_FILE, models_dir=out)
     meta["publictest"] = {k: report[k] for k in ("accuracy", "macro_f1", "recall", "median_ms", "n")}
     (out / fernet.META_FILE).write_text(json.dumps(meta, indent=1))
     print(fevaluate.format_report(report), flush=True)
+    return meta
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.threads:
+        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(args.threads))
+    import tensorflow as tf
+
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    cfg = make_config(args.preset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    command = "python -m emotion train " + " ".join(sys.argv[2:] if sys.argv[1:2] == ["train"] else sys.argv[1:])
+    print(f"config: {cfg.to_json()}", flush=True)
+    gpus = tf.config.list_physical_devices("GPU")
+    print(f"devices: {'GPU ' + str(gpus) if gpus else 'CPU only'} ({os.cpu_count()} cores)", flush=True)
+    from emotion.train.export import to_onnx
+
+    def provisional(model, epoch: int, acc: float) -> None:
+        # a usable model lands after the first epoch and improves as training goes on
+        to_onnx(model, cfg.input_size, out / fernet.MODEL_FILE, doc=f"fernet, provisional (epoch {epoch})")
+        (out / fernet.META_FILE).write_text(json.dumps(
+            {"name": "fernet", "provisional": True, "epoch": epoch, "tta_flip": cfg.tta_flip,
+             "publictest": {"accuracy": round(acc, 4)}, "command": command}, indent=1))
+
+    if args.export_only:
+        # ship a checkpoint of an interrupted run (its per-epoch log gives the history)
+        from emotion.train.model import build_model
+
+        model = build_model(cfg)
+        model.load_weights(args.export_only)
+        history = parse_log(Path(args.log).read_text()) if args.log else []
+        best = max(history, key=lambda r: r["val_accuracy"]) if history else {"epoch": None}
+        result = {"model": model, "best": {"epoch": best["epoch"]}, "history": history,
+                  "train_minutes": round(sum(r["seconds"] for r in history) / 60, 1),
+                  "stopped_after_epoch": history[-1]["epoch"] if history else None}
+    else:
+        result = train(cfg, args.data, out, limit=args.limit,
+                       checkpoint=Path(args.checkpoint) if args.checkpoint else None,
+                       log=lambda m: print(m, flush=True), on_best=provisional)
+    ship(result, cfg, out, args.data, command, gpus=bool(gpus), tf_version=tf.__version__)
     return 0
