@@ -24,22 +24,22 @@ user = shared.check_session()
 
 if user is None:
     pages = [
-        st.Page("pages/login.py", title=t("nav_login"), icon="🔑", default=True),
-        st.Page("pages/register.py", title=t("nav_register"), icon="📝"),
+        st.Page("pages/login.py", title=t("nav_login"), icon=":material/login:", default=True),
+        st.Page("pages/register.py", title=t("nav_register"), icon=":material/person_add:"),
     ]
 else:
-    pages = [st.Page("pages/photo.py", title=t("nav_photo"), icon="📷", default=True)]
+    pages = [st.Page("pages/photo.py", title=t("nav_photo"), icon=":material/photo_camera:", default=True)]
     if (HERE / "pages" / "live.py").is_file():
-        pages.append(st.Page("pages/live.py", title=t("nav_live"), icon="🎥"))
+        pages.append(st.Page("pages/live.py", title=t("nav_live"), icon=":material/videocam:"))
     pages += [
-        st.Page("pages/people.py", title=t("nav_people"), icon="🧑‍🤝‍🧑"),
-        st.Page("pages/history.py", title=t("nav_history"), icon="📈"),
-        st.Page("pages/settings.py", title=t("nav_settings"), icon="⚙️"),
-        st.Page("pages/models.py", title=t("nav_models"), icon="🧠"),
+        st.Page("pages/people.py", title=t("nav_people"), icon=":material/group:"),
+        st.Page("pages/history.py", title=t("nav_history"), icon=":material/monitoring:"),
+        st.Page("pages/settings.py", title=t("nav_settings"), icon=":material/settings:"),
+        st.Page("pages/models.py", title=t("nav_models"), icon=":material/memory:"),
     ]
     with st.sidebar:
         st.caption(t("signed_in_as", name=shared.md(user["name"])))
-        if st.button(t("logout"), key="logout_button", icon="🚪"):
+        if st.button(t("logout"), key="logout_button", icon=":material/logout:"):
             shared.sign_out(flash=t("logged_out"))
             st.rerun()
 

@@ -175,6 +175,30 @@ EN: dict[str, str] = {
     "col_note": "Notes",
     "models_in_use": "In use",
     "database": "Database: {url}",
+    # live camera (pages/live.py)
+    "live_title": "Live camera",
+    "live_hint": "Press START and allow the camera: every face is tracked, named when enrolled, and scored "
+                 "on seven emotions at camera speed. Nothing leaves this server.",
+    "live_mode": "Mode",
+    "live_mode_fast": "Fast (BlazeFace)",
+    "live_mode_accurate": "Accurate (photo detector)",
+    "live_mode_help": "Fast finds faces near the camera in a few milliseconds; Accurate uses the photo "
+                      "detector chosen in Settings (slower, also small faces).",
+    "live_save": "Save to my history (one row per face per second)",
+    "live_capture": "Capture",
+    "live_capture_none": "No frame yet: start the camera first.",
+    "live_captured": "Captured {n} face(s) to your history.",
+    "live_capture_download": "Download the capture (PNG)",
+    "live_fps": "Frames per second",
+    "live_latency": "Latency p50 / p95",
+    "live_faces": "Faces",
+    "live_mix_title": "Emotion mix, last 10 s",
+    "live_person_title": "Per person, last 10 s",
+    "live_waiting": "The chart appears once the camera is running.",
+    "live_history_status": "History: {written} row(s) saved, {pending} waiting.",
+    "live_db_down": "The database is unreachable: {pending} row(s) are kept and will be saved when it is back.",
+    "live_error": "The last frame could not be analysed: {error}",
+    "live_no_webrtc": "The live camera needs the streamlit-webrtc package, which is not installed.",
 }
 
 ZH: dict[str, str] = {
@@ -323,6 +347,29 @@ ZH: dict[str, str] = {
     "col_note": "说明",
     "models_in_use": "当前使用",
     "database": "数据库：{url}",
+    # live camera (pages/live.py)
+    "live_title": "实时摄像头",
+    "live_hint": "点击 START 并允许使用摄像头：每张人脸都会被跟踪，已登记的人会显示姓名，并以摄像头的速度给出七种情绪得分。"
+                 "画面不会离开本服务器。",
+    "live_mode": "模式",
+    "live_mode_fast": "快速（BlazeFace）",
+    "live_mode_accurate": "精确（照片检测器）",
+    "live_mode_help": "快速模式几毫秒内找到靠近摄像头的人脸；精确模式使用设置中选择的照片检测器（较慢，也能找到小脸）。",
+    "live_save": "保存到我的历史记录（每张脸每秒一行）",
+    "live_capture": "截图",
+    "live_capture_none": "还没有画面：请先启动摄像头。",
+    "live_captured": "已将 {n} 张人脸保存到历史记录。",
+    "live_capture_download": "下载截图（PNG）",
+    "live_fps": "每秒帧数",
+    "live_latency": "延迟 p50 / p95",
+    "live_faces": "人脸",
+    "live_mix_title": "最近 10 秒的情绪构成",
+    "live_person_title": "最近 10 秒，按人",
+    "live_waiting": "摄像头运行后这里会显示图表。",
+    "live_history_status": "历史记录：已保存 {written} 行，{pending} 行等待中。",
+    "live_db_down": "数据库暂时无法连接：{pending} 行已暂存，恢复后会自动保存。",
+    "live_error": "上一帧无法分析：{error}",
+    "live_no_webrtc": "实时摄像头需要 streamlit-webrtc 软件包，但它没有安装。",
 }
 
 STRINGS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}

@@ -9,6 +9,7 @@ import streamlit as st
 from pages import shared
 from pages.i18n import t
 
+shared.ensure_gate()
 st.title(t("login_title"))
 
 flash = shared.pop_flash()

@@ -7,6 +7,7 @@ import streamlit as st
 from pages import shared
 from pages.i18n import t
 
+shared.ensure_gate()
 st.title(t("register_title"))
 st.caption(t("register_rules"))
 

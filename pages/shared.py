@@ -34,6 +34,7 @@ USER_KEY = "auth_user"
 LAST_SEEN_KEY = "auth_last_seen"
 FLASH_KEY = "flash_message"
 _DB_FAILED_KEY = "_db_failed_this_run"
+_GATE_KEY = "_through_app"
 SETTINGS_KEY = "user_settings"
 #: session_state keys that survive a log-out (everything else is the user's and is dropped)
 KEEP_ON_LOGOUT = ("lang",)
@@ -153,6 +154,26 @@ def begin_run() -> None:
     """Called once at the top of every app run (app.py)."""
     st.session_state["_db_error_shown"] = False
     st.session_state[_DB_FAILED_KEY] = False
+    st.session_state[_GATE_KEY] = True
+
+
+def ensure_gate() -> None:
+    """Top of every page: make sure this run went through app.py's gate.
+
+    A folder named ``pages/`` makes Streamlit start a fresh process in its old multipage mode,
+    where every pages/*.py is a page of its own, until the first ``st.navigation`` call switches
+    that off. So the very first visitor of a new server who opens a deep link (``/history``) would
+    run the page script alone, without app.py (no login gate, no language switch). This switches
+    the old mode off and reruns, so app.py routes the request like any other."""
+    if st.session_state.pop(_GATE_KEY, False):
+        return
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except Exception:  # pragma: no cover - a Streamlit without that switch has no old mode either
+        return
+    if PagesManager.uses_pages_directory:  # else: a page run on its own (require_user guards it)
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -226,6 +247,7 @@ def require_user() -> dict:
     """Top of every protected page: the user, or a login prompt and ``st.stop()``.
 
     app.py only routes signed-in users to these pages; this covers a page script run on its own."""
+    ensure_gate()
     user = check_session()
     if user is None:
         flash = st.session_state.pop(FLASH_KEY, None)
