@@ -74,7 +74,9 @@ class HistoryWriter:
       any other error drops that batch (counted in `dropped`, logged) so one bad row cannot block
       the rest forever;
     - `stop()` flushes everything still buffered (trying until `timeout`) and stops the thread; it
-      also runs at interpreter exit. `put` after `stop` starts the thread again.
+      also runs at interpreter exit. `put` after `stop` starts the thread again, and so does
+      `start()` (e.g. to keep retrying in the background after a `stop` that timed out). The thread
+      also ends by itself after `idle_exit_s` seconds with nothing buffered.
 
     Counters: `written` (rows the sink accepted), `pending` (buffered), `failed` (sink calls that
     raised), `dropped` (rows given up), `last_error` (message of the last failure, None after a
@@ -83,8 +85,9 @@ class HistoryWriter:
 
     def __init__(self, sink: Callable[[list[dict]], Any], *, interval: float = 1.0, batch_size: int = 500,
                  max_buffer: int = MAX_BUFFERED_ROWS, backoff: float = 0.5, max_backoff: float = 30.0,
-                 start: bool = True) -> None:
+                 start: bool = True, idle_exit_s: float = 60.0) -> None:
         self.sink = sink
+        self.idle_exit_s = float(idle_exit_s)
         self.interval = float(interval)
         self.batch_size = max(1, int(batch_size))
         self.max_buffer = max(1, int(max_buffer))
@@ -146,6 +149,7 @@ class HistoryWriter:
             self._thread.start()
 
     def _run(self) -> None:
+        idle_since = time.monotonic()
         while not self._stopping.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
@@ -153,6 +157,14 @@ class HistoryWriter:
                 break
             if time.monotonic() >= self._retry_at:
                 self.flush_once(max_batches=None)
+            with self._lock:
+                if self._buf:
+                    idle_since = time.monotonic()
+                elif time.monotonic() - idle_since > self.idle_exit_s:
+                    # nothing to do for a while (the stream stopped, its page was left): end the
+                    # thread; the next `put` starts a new one
+                    self._thread = None
+                    return
 
     def flush_once(self, max_batches: int | None = 1) -> bool:
         """Send buffered rows now (up to `max_batches` batches, all when None). Returns True when the
@@ -395,6 +407,8 @@ class StreamingAnalyzer:
         self.clock = clock
         self._mode = mode
         self._landmarks = bool(landmarks)
+        #: switch history rows off and on while streaming (the page's "save" toggle)
+        self.history_enabled = True
         self.tracker = tracker or Tracker()
         self.landmark_every = max(1, int(landmark_every))
         self.max_embeds_per_frame = max(1, int(max_embeds_per_frame))
@@ -477,7 +491,8 @@ class StreamingAnalyzer:
             except Exception as exc:  # noqa: BLE001 - a live callback must keep going
                 log.exception("live frame failed")
                 faces, stage, error = [], {}, f"{type(exc).__name__}: {exc}"
-            rows = self._history_rows(faces, now) if self.writer is not None and error is None else []
+            rows = (self._history_rows(faces, now)
+                    if self.writer is not None and self.history_enabled and error is None else [])
             fps = self._fps(now)
             t_draw = time.perf_counter()
             out = self._render(bgr, faces, fps, (t_draw - t0) * 1000.0, error)

@@ -1,0 +1,245 @@
+"""Live: the camera at camera speed (streamlit-webrtc).
+
+The page only wires things up; the work is `emotion.stream.StreamingAnalyzer` (one per session, kept
+in session_state, built with the process-wide cached Analyzer). The video callback runs on
+streamlit-webrtc's worker thread and calls no Streamlit function: frame -> ndarray -> `process` ->
+frame. The panel below the video is a fragment re-run every second while the camera plays; it reads
+the analyzer's thread-safe `snapshot()`.
+
+ICE servers: ``EMOTION_ICE_SERVERS`` (a JSON list of RTCIceServer dicts, e.g.
+``[{"urls": ["stun:stun.l.google.com:19302"]}]``). The default is ``[]``: no STUN/TURN, so the browser
+and this server must reach each other directly (same machine or LAN), and nothing is asked of any
+outside server. Set it when users connect through NAT.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import datetime, timezone
+
+import streamlit as st
+
+from pages import shared
+from pages.i18n import t
+
+log = logging.getLogger(__name__)
+
+STREAM_KEY = "live_stream"
+STREAM_ID_KEY = "live_stream_id"
+CAPTURE_KEY = "live_capture_png"
+WEBRTC_KEY = "live-camera"
+
+
+def ice_servers() -> list:
+    raw = os.environ.get("EMOTION_ICE_SERVERS", "").strip()
+    if not raw:
+        return []
+    try:
+        servers = json.loads(raw)
+    except json.JSONDecodeError:
+        log.warning("EMOTION_ICE_SERVERS is not valid JSON; using no ICE servers")
+        return []
+    return servers if isinstance(servers, list) else []
+
+
+class _StoreRef:
+    """The Store for the background threads (history writer, gallery refresh): the page's cached
+    one, or, when the database was down when the page ran, one built on first use there. Calls no
+    Streamlit function, so it is safe off the script thread."""
+
+    def __init__(self, url: str | None, store=None) -> None:
+        self.url = url
+        self.store = store
+
+    def __call__(self):
+        if self.store is None:
+            from emotion.store import Store
+
+            self.store = Store(self.url)
+        return self.store
+
+
+def _build_stream(user: dict, settings: shared.Settings, analyzer):
+    from emotion.recognize.gallery import Gallery
+    from emotion.stream import HistoryWriter, RefreshingGallery, StreamingAnalyzer, store_sink
+
+    store = None
+    with shared.db_guard(show=False):
+        store = shared.get_store()
+    ref = _StoreRef(shared.database_url(), store)
+    uid = int(user["id"])
+    defaults = shared.recognizer_defaults(settings.recognizer) or ("euclidean_l2", 0.4)
+    metric = defaults[0]
+    threshold = settings.threshold if settings.threshold is not None else defaults[1]
+
+    def load_gallery():  # background thread: no Streamlit calls
+        entries = ref().gallery(uid, settings.recognizer)
+        if isinstance(entries, Gallery):
+            return entries.with_threshold(threshold)
+        return Gallery(list(entries), metric=metric, threshold=threshold)
+
+    gallery = RefreshingGallery(load_gallery, ttl=2.0)
+    gallery.refresh()
+    writer = HistoryWriter(store_sink(ref, uid, source="camera"))
+    return StreamingAnalyzer(analyzer, mode="fast", gallery_provider=gallery, history_sink=writer,
+                             landmarks=settings.show_landmarks)
+
+
+def session_stream(user: dict, settings: shared.Settings):
+    """This session's StreamingAnalyzer, rebuilt when the user or the models change."""
+    ident = (user["id"], settings.analyzer_key(), settings.threshold)
+    stream = st.session_state.get(STREAM_KEY)
+    if stream is not None and st.session_state.get(STREAM_ID_KEY) == ident:
+        return stream
+    analyzer = shared.get_analyzer(settings)
+    if stream is not None:
+        stream.stop(timeout=2.0)
+    with st.spinner(t("loading_models"), show_time=True):
+        stream = _build_stream(user, settings, analyzer)
+    st.session_state[STREAM_KEY] = stream
+    st.session_state[STREAM_ID_KEY] = ident
+    return stream
+
+
+user = shared.require_user()
+settings = shared.get_settings()
+
+st.title(t("live_title"))
+st.caption(t("live_hint"))
+
+try:
+    import av
+    from streamlit_webrtc import WebRtcMode, webrtc_streamer
+except ImportError:  # pragma: no cover - a requirement of the app
+    st.error(t("live_no_webrtc"))
+    st.stop()
+
+modes = {"fast": t("live_mode_fast"), "accurate": t("live_mode_accurate")}
+c1, c2, c3 = st.columns(3)
+mode = c1.radio(t("live_mode"), list(modes), format_func=modes.get, horizontal=True, key="live_mode",
+                help=t("live_mode_help"))
+show_landmarks = c2.toggle(t("show_landmarks"), value=settings.show_landmarks, key="live_landmarks")
+save = c3.toggle(t("live_save"), value=settings.save_history, key="live_save")
+
+stream = session_stream(user, settings)
+stream.mode = mode
+stream.landmarks = show_landmarks
+stream.history_enabled = save
+if getattr(stream.analyzer, "classifier_error", None):
+    st.warning(t("classifier_missing"), icon="⚠️")
+
+
+def video_frame_callback(frame):
+    """streamlit-webrtc's worker thread: no Streamlit calls here."""
+    img = frame.to_ndarray(format="bgr24")
+    out, _ = stream.process(img)
+    return av.VideoFrame.from_ndarray(out, format="bgr24")
+
+
+ctx = webrtc_streamer(
+    key=WEBRTC_KEY,
+    mode=WebRtcMode.SENDRECV,
+    video_frame_callback=video_frame_callback,
+    media_stream_constraints={"video": True, "audio": False},
+    rtc_configuration={"iceServers": ice_servers()},
+    async_processing=True,
+)
+playing = bool(ctx.state.playing)
+if not playing:
+    # the camera stopped (or never started): write what is buffered; if the database is down the
+    # rows stay buffered and the writer keeps retrying in the background
+    if stream.writer is not None and stream.writer.pending:
+        if not stream.stop(timeout=2.0):
+            stream.writer.start()
+
+
+def _mix_chart(mix: dict, key: str):
+    import pandas as pd
+    import plotly.express as px
+
+    from emotion.records import EMOTIONS
+
+    labels = {"angry": t("emo_angry"), "disgust": t("emo_disgust"), "fear": t("emo_fear"),
+              "happy": t("emo_happy"), "sad": t("emo_sad"), "surprise": t("emo_surprise"),
+              "neutral": t("emo_neutral")}
+    df = pd.DataFrame({"emotion": [labels[e] for e in EMOTIONS], "score": [mix.get(e, 0.0) for e in EMOTIONS]})
+    fig = px.bar(df, x="emotion", y="score", range_y=[0, 1], labels={"emotion": "", "score": ""})
+    fig.update_layout(height=260, margin=dict(l=0, r=0, t=10, b=0), showlegend=False)
+    st.plotly_chart(fig, key=key)
+
+
+def _person_chart(per: dict, key: str):
+    import pandas as pd
+    import plotly.express as px
+
+    from emotion.records import EMOTIONS
+
+    labels = {"angry": t("emo_angry"), "disgust": t("emo_disgust"), "fear": t("emo_fear"),
+              "happy": t("emo_happy"), "sad": t("emo_sad"), "surprise": t("emo_surprise"),
+              "neutral": t("emo_neutral")}
+    rows = [{"person": name, "emotion": labels[e], "score": mix.get(e, 0.0)}
+            for name, mix in per.items() for e in EMOTIONS]
+    fig = px.bar(pd.DataFrame(rows), x="person", y="score", color="emotion", barmode="stack",
+                 labels={"person": "", "score": "", "emotion": ""})
+    fig.update_layout(height=260, margin=dict(l=0, r=0, t=10, b=0))
+    st.plotly_chart(fig, key=key)
+
+
+@st.fragment(run_every=1.0 if playing else None)
+def live_panel() -> None:
+    snap = stream.snapshot(10.0)
+    if playing:
+        shared.touch_session()  # watching the camera is activity
+    m1, m2, m3 = st.columns(3)
+    fps = snap.get("fps")
+    lat = snap.get("latency_ms") or {}
+    m1.metric(t("live_fps"), "–" if fps is None else f"{fps:.1f}")
+    p50, p95 = lat.get("p50"), lat.get("p95")
+    m2.metric(t("live_latency"), "–" if p50 is None else f"{p50:.0f} / {p95:.0f} ms")
+    m3.metric(t("live_faces"), len(snap.get("faces") or []))
+    if snap.get("error"):
+        st.caption(t("live_error", error=snap["error"]))
+    hist = snap.get("history")
+    if hist:
+        if hist.get("last_error"):
+            st.warning(t("live_db_down", pending=hist["pending"]), icon="🛑")
+        elif hist.get("written") or hist.get("pending"):
+            st.caption(t("live_history_status", written=hist["written"], pending=hist["pending"]))
+    if snap.get("last_time") is None or not snap.get("person_mix"):
+        st.info(t("live_waiting"))
+        return
+    left, right = st.columns(2)
+    with left:
+        st.subheader(t("live_mix_title"))
+        _mix_chart(snap["mix"], "live_mix_chart")
+    with right:
+        st.subheader(t("live_person_title"))
+        _person_chart(snap["person_mix"], "live_person_chart")
+
+
+live_panel()
+
+if st.button(t("live_capture"), icon="📸", key="live_capture_button"):
+    frame, faces, when = stream.last_frame()
+    if frame is None:
+        st.info(t("live_capture_none"))
+    else:
+        from emotion.draw import to_png
+        from emotion.stream import make_row
+
+        taken = datetime.fromtimestamp(when, tz=timezone.utc) if when else shared.now_utc()
+        png = to_png(shared.shrink(frame, shared.SNAPSHOT_MAX_SIDE))
+        st.session_state[CAPTURE_KEY] = png
+        with shared.db_guard(t("db_unreachable_not_saved")):
+            store = shared.get_store()
+            snap_id = store.save_snapshot(user["id"], png, description="live capture", time=taken)
+            rows = [dict(make_row(f, taken), snapshot_id=snap_id) for f in faces]
+            store.add_history(user["id"], rows, source="camera")
+            st.toast(t("live_captured", n=len(faces)), icon="💾")
+
+capture = st.session_state.get(CAPTURE_KEY)
+if capture:
+    st.image(capture, width=320)
+    st.download_button(t("live_capture_download"), data=capture, file_name="live-capture.png", mime="image/png",
+                       icon="⬇️", key="live_capture_download", on_click="ignore")

@@ -1,0 +1,142 @@
+"""pages/live.py under streamlit.testing.v1.AppTest: the real app.py gate, a real SQLite database in
+tmp_path, the real engine. No browser and no camera here (AppTest cannot run the WebRTC component;
+the real-browser camera test is tests/e2e's): frames are fed to the session's StreamingAnalyzer the
+way the video callback feeds them, then the page's Capture button is pressed.
+
+One stand-in: AppTest runs scripts against a MagicMock of Streamlit's Runtime that has no session
+manager, and streamlit-webrtc's `get_this_session_info` (which returns None "outside a live
+Streamlit run", its own documented fallback) only catches the errors a missing runtime raises, not
+the mock's AttributeError. The `_webrtc_outside_server` fixture makes it take that fallback; the
+component itself, the page and everything behind it are real."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit.testing.v1")
+pytest.importorskip("streamlit_webrtc")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from pages.i18n import t  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+LIVE = "pages/live.py"
+TIMEOUT = 240
+PASSWORD = "correct horse 1"
+
+
+@pytest.fixture(autouse=True)
+def _navigation_mode(monkeypatch):
+    """Keep Streamlit in st.navigation mode between AppTest runs, as a real server does (see the
+    same fixture in tests/test_app.py for why)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture(autouse=True)
+def _webrtc_outside_server(monkeypatch):
+    import streamlit_webrtc.component as component
+    import streamlit_webrtc.shutdown as shutdown
+
+    monkeypatch.setattr(component, "get_this_session_info", lambda: None)
+    monkeypatch.setattr(shutdown, "get_this_session_info", lambda: None)
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("EMOTION_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("EMOTION_ICE_SERVERS", raising=False)
+    return url
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def button(at: AppTest, label: str):
+    for b in at.button:
+        if b.label == label:
+            return b
+    raise AssertionError(f"no button {label!r} in {[b.label for b in at.button]}")
+
+
+def signed_in(name: str = "livia") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    ok(at.run())
+    at.switch_page("pages/register.py").run()
+    at.text_input(key="register_name").set_value(name)
+    at.text_input(key="register_password").set_value(PASSWORD)
+    at.text_input(key="register_confirm").set_value(PASSWORD)
+    button(at, t("register_button")).click().run()
+    return ok(at)
+
+
+def test_live_page_is_not_offered_to_visitors(env):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    ok(at.run())
+    with pytest.raises(ValueError) as err:
+        at.switch_page(LIVE)
+    assert "live.py" not in re.search(r"Known pages: (\[.*\])", str(err.value)).group(1)
+    assert t("live_title") not in [x.value for x in at.title]
+
+
+def test_live_page_alone_asks_for_a_login(env):
+    """The page script run without app.py (a deep link before the gate) stops at require_user."""
+    at = AppTest.from_file(str(ROOT / LIVE), default_timeout=TIMEOUT)
+    ok(at.run())
+    assert t("login_required") in [w.value for w in at.warning]
+    assert t("live_title") not in [x.value for x in at.title]
+    assert "live_stream" not in at.session_state
+
+
+def test_live_page_renders_for_a_user_and_captures(env):
+    from emotion.bench_live import moving_face_frames
+    from emotion.store import Store
+
+    at = signed_in()
+    at.switch_page(LIVE).run()
+    ok(at)
+    assert [x.value for x in at.title] == [t("live_title")]
+    stream = at.session_state["live_stream"]
+    assert stream.mode == "fast" and stream.writer is not None
+    # the mode select and the landmarks toggle reach the running analyzer
+    at.radio(key="live_mode").set_value("accurate").run()
+    assert ok(at).session_state["live_stream"] is stream and stream.mode == "accurate"
+    at.toggle(key="live_landmarks").set_value(False).run()
+    assert stream.landmarks is False
+    at.radio(key="live_mode").set_value("fast").run()
+
+    # Capture before any frame: a hint, nothing saved
+    button(at, t("live_capture")).click().run()
+    assert t("live_capture_none") in [i.value for i in ok(at).info]
+
+    # frames through the same call the video callback makes, then Capture
+    for frame in moving_face_frames(10):
+        stream.process(frame)
+    button(at, t("live_capture")).click().run()
+    ok(at)
+    assert at.session_state["live_capture_png"].startswith(b"\x89PNG")
+    assert any(b.label == t("live_capture_download") for b in at.get("download_button"))
+    store = Store(env)
+    uid = at.session_state["auth_user"]["id"]
+    rows = store.history(uid)
+    captured = [r for r in rows if r.snapshot_id is not None]
+    assert len(captured) == 1 and captured[0].source == "camera"
+    assert len(store.list_snapshots(uid)) == 1
+    # the rows the stream wrote by itself (one per track per second) arrive once it is stopped
+    assert stream.stop(timeout=10)
+    assert store.history_count(uid) >= 2
+    store.close()
