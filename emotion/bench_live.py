@@ -124,12 +124,17 @@ def time_streaming(stream: Any, frames: list[np.ndarray], warmup: int = 5) -> tu
         stream.process(f)
     stream.reset()
     ms, faces_per_frame = [], []
+    stages: dict[str, list[float]] = {}
     for f in frames:
         t = time.perf_counter()
         _, faces = stream.process(f)
         ms.append((time.perf_counter() - t) * 1000.0)
         faces_per_frame.append(faces)
-    return _stats(ms), faces_per_frame
+        for k, v in stream.last_stage_ms().items():
+            stages.setdefault(k, []).append(v)
+    stats = _stats(ms)
+    stats["stages"] = {k: float(np.mean(v)) for k, v in stages.items()}
+    return stats, faces_per_frame
 
 
 def time_plain_deepface(frames: list[np.ndarray], classifier: Any) -> dict[str, float]:
@@ -167,6 +172,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="frames for the plain DeepFace loop (default 5; 0 skips it)")
     parser.add_argument("--mode", choices=("fast", "accurate"), default="fast")
     parser.add_argument("--no-landmarks", action="store_true", help="landmarks off (they are on by default)")
+    parser.add_argument("--recognition", choices=("inline", "process", "thread"), default="process",
+                        help="where embeddings run (default: a worker process, as the live page does)")
     parser.add_argument("--detector", default=None,
                         help="the Analyzer's detector (used by the accurate mode; default: the photo default)")
 
@@ -183,15 +190,18 @@ def run_live(args: argparse.Namespace) -> int:
     mode = getattr(args, "mode", "fast")
     results = {}
     for label, frames in (("1 face", moving_face_frames(n)), ("3 faces", three_face_frames(n))):
-        stream = StreamingAnalyzer(analyzer, mode=mode, gallery_provider=lambda: gallery, landmarks=landmarks)
+        stream = StreamingAnalyzer(analyzer, mode=mode, gallery_provider=lambda: gallery, landmarks=landmarks,
+                                   recognition=getattr(args, "recognition", "process"))
         stats, faces = time_streaming(stream, frames)
         found = statistics.mean(len(f) for f in faces)
         names = sorted({x.identity.name for fs in faces for x in fs})
         tracks = sorted({x.track_id for fs in faces for x in fs})
         results[label] = stats
-        print(f"streaming {label:8s} ({mode}, landmarks {'on' if landmarks else 'off'}): "
+        print(f"streaming {label:8s} ({mode}, landmarks {'on' if landmarks else 'off'}, "
+              f"recognition {stream.recognition}): "
               f"{stats['fps']:6.1f} FPS   p50 {stats['p50']:5.1f} ms   p95 {stats['p95']:5.1f} ms   "
               f"faces/frame {found:.2f}  tracks {tracks}  names {names}")
+        print("    mean ms per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in stats["stages"].items()))
     nd = int(getattr(args, "deepface_frames", 5))
     if nd > 0:
         print("plain DeepFace per frame = extract_faces(opencv) + represent(Dlib, opencv) + our emotion "

@@ -332,6 +332,83 @@ class RefreshingGallery:
 # StreamingAnalyzer
 # ====================================================================================================
 
+_TWINS: dict[tuple, Any] = {}
+_TWINS_LOCK = threading.Lock()
+
+
+def _plain_twin(classifier: Any) -> Any:
+    """The classifier without test-time augmentation (a FerNetClassifier with tta=False on the same
+    weights), built once per process and weights file; None when `classifier` has no TTA to spread."""
+    if classifier is None or not getattr(classifier, "tta", False):
+        return None
+    try:
+        from emotion.classify.fernet import FerNetClassifier
+    except ImportError:  # pragma: no cover
+        return None
+    if not isinstance(classifier, FerNetClassifier):
+        return None
+    path = getattr(classifier, "path", None)
+    try:
+        key = (str(path), path.stat().st_mtime_ns)
+    except (AttributeError, OSError):
+        return None
+    with _TWINS_LOCK:
+        twin = _TWINS.get(key)
+        if twin is None:
+            twin = FerNetClassifier(path.parent, tta=False)
+            _TWINS[key] = twin
+        return twin
+
+
+# ---- the recognition worker process (shared by every stream of this process) -----------------------
+
+_PROC_POOLS: dict[str, concurrent.futures.ProcessPoolExecutor] = {}
+_PROC_RECOGNIZER: Any = None
+
+
+def _process_init(name: str) -> None:  # runs in the worker process
+    global _PROC_RECOGNIZER
+    from emotion import registry
+
+    _PROC_RECOGNIZER = registry.get_recognizer(name)
+
+
+def _process_embed(chips: np.ndarray) -> np.ndarray:  # runs in the worker process
+    return np.asarray(_PROC_RECOGNIZER.embed(chips), np.float32)
+
+
+def _recognizer_process(name: str) -> concurrent.futures.ProcessPoolExecutor | None:
+    """The worker process embedding chips with recogniser `name`, started (and its model loaded)
+    on first use; None when no process can be started here."""
+    import multiprocessing
+
+    with _TWINS_LOCK:
+        pool = _PROC_POOLS.get(name)
+        if pool is None:
+            try:
+                pool = concurrent.futures.ProcessPoolExecutor(
+                    1, mp_context=multiprocessing.get_context("spawn"), initializer=_process_init,
+                    initargs=(name,))
+                # wait for the model to load, so the first frames do not queue behind it
+                pool.submit(_process_embed, np.zeros((1, 150, 150, 3), np.uint8)).result(timeout=120)
+            except Exception:  # noqa: BLE001
+                log.exception("could not start the recognition process; recognising inline")
+                return None
+            _PROC_POOLS[name] = pool
+        return pool
+
+
+def _drop_recognizer_process(pool: Any) -> None:
+    with _TWINS_LOCK:
+        for name, p in list(_PROC_POOLS.items()):
+            if p is pool:
+                del _PROC_POOLS[name]
+    try:
+        pool.shutdown(wait=False, cancel_futures=True)
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def _percentile(values: Iterable[float], q: float) -> float | None:
     arr = np.fromiter(values, dtype=np.float64)
     return float(np.percentile(arr, q)) if arr.size else None
@@ -362,14 +439,22 @@ class StreamingAnalyzer:
     fast_detector: the BlazeFace detector (default ``emotion.registry.get_detector("blazeface")``).
     clock: wall-clock seconds (``time.time``); tracks, the chart buffer and row times use it, so tests
         can drive time.
-    async_recognition: embed new / stale tracks on a worker thread; the name then appears a frame or
-        two later. Off by default: dlib's ResNet (the "Dlib" recogniser) holds the GIL for its whole
-        forward pass (measured: the video thread stalls as long as the embedding takes), so a thread
-        buys nothing there; it helps recognisers that release the GIL (TensorFlow, ONNX Runtime).
+    recognition: where embeddings are computed.
+        "inline" (default): in `process`, at most `max_embeds_per_frame` a frame; deterministic.
+        "process": in a worker process (one per server process and recogniser, started here, its
+        model loaded there through `emotion.registry`); the frame only cuts the 150x150 chip and
+        the name appears a few frames later. dlib's ResNet holds the GIL for its whole forward pass
+        (measured: a worker *thread* stalls the video thread as long as the embedding takes), so
+        only a process takes that cost off the frames. Falls back to inline if the worker dies.
+        "thread": a worker thread; useful only for recognisers that release the GIL.
     max_embeds_per_frame: at most this many embeddings per frame (1), new tracks first, so the
         recognition cost is spread over frames instead of stalling one.
     landmark_every: recompute dlib's 68 points every this many frames per track (2 by default); in
         between, the last points follow the box (translation + scale). 1: every frame.
+    spread_tta: when the Analyzer's classifier averages each crop with its mirror image (fernet's
+        test-time augmentation, two forward passes a face), classify one of the two per frame instead,
+        alternating, with a twin of the classifier without TTA (same weights file, one per process);
+        the per-track EMA does the averaging. Halves the emotion cost per frame.
     warmup: run each model once at construction (see `warmup`).
     """
 
@@ -379,8 +464,9 @@ class StreamingAnalyzer:
                  accurate_every: int = 1, recognize_every_s: float = 1.5, ema_alpha: float = 0.35,
                  row_interval_s: float = 1.0, min_row_gap_s: float = 0.25, window_s: float = 60.0,
                  max_faces: int = 10, draw: bool = True, clock: Callable[[], float] = time.time,
-                 tracker: Tracker | None = None, async_recognition: bool = False,
-                 landmark_every: int = 2, max_embeds_per_frame: int = 1, warmup: bool = True) -> None:
+                 tracker: Tracker | None = None, recognition: str = "inline",
+                 landmark_every: int = 2, max_embeds_per_frame: int = 1, spread_tta: bool = True,
+                 warmup: bool = True) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.analyzer = analyzer
@@ -411,11 +497,18 @@ class StreamingAnalyzer:
         self.history_enabled = True
         self.tracker = tracker or Tracker()
         self.landmark_every = max(1, int(landmark_every))
+        self._plain_classifier = _plain_twin(getattr(analyzer, "classifier", None)) if spread_tta else None
         self.max_embeds_per_frame = max(1, int(max_embeds_per_frame))
-        # Recognition (a ResNet, tens of ms) runs on one worker thread so that no frame waits for it;
-        # its results are picked up by the next frame. async_recognition=False does it inline.
-        self._recog_pool = (concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="emotion-live-embed")
-                            if async_recognition else None)
+        if recognition not in ("inline", "thread", "process"):
+            raise ValueError("recognition must be 'inline', 'thread' or 'process'")
+        self.recognition = recognition
+        self._recog_pool: concurrent.futures.Executor | None = None
+        if recognition == "thread":
+            self._recog_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="emotion-live-embed")
+        elif recognition == "process":
+            self._recog_pool = _recognizer_process(getattr(analyzer, "recognizer_name", "Dlib"))
+            if self._recog_pool is None:
+                self.recognition = "inline"
         self._recog_lock = threading.Lock()
         self._recog_done: dict[int, tuple[np.ndarray | None, float]] = {}
 
@@ -451,6 +544,8 @@ class StreamingAnalyzer:
                 self.analyzer.embed(frame, lm)
             if getattr(self.analyzer, "classifier", True) is not None:
                 self.analyzer.classify(frame, lm)
+            if self._plain_classifier is not None:
+                self._plain_classifier.predict(np.zeros((1, 48, 48), np.uint8))
         except Exception:  # noqa: BLE001 - a model that fails will say so on the frames
             log.exception("warming the live models up failed")
 
@@ -570,7 +665,10 @@ class StreamingAnalyzer:
             lm = self.analyzer.landmarks(bgr, box)
         lm = np.asarray(lm, np.float32)
         stage["landmarks"] += (time.perf_counter() - t) * 1000.0
-        data["lm"], data["lm_box"], data["lm_age"] = lm, box, 0
+        # a new track starts at a phase of its own, so that several faces do not all refit on the
+        # same frame
+        data["lm"], data["lm_box"] = lm, box
+        data["lm_age"] = 0 if prev is not None else data.get("phase", 0) % self.landmark_every
         return lm
 
     def _embed_job(self, track_id: int, bgr: np.ndarray, lm: np.ndarray, when: float) -> None:
@@ -583,15 +681,37 @@ class StreamingAnalyzer:
             self._recog_done[track_id] = (emb, when)
 
     def _recognize(self, bgr: np.ndarray, lm: np.ndarray, track: Any, now: float, stage: dict) -> None:
-        """Start (or, synchronously, do) an embedding of this track's face."""
+        """Start (or, inline, do) an embedding of this track's face."""
         data = track.data
         data["embed_pending"] = now
-        if self._recog_pool is None:
-            t = time.perf_counter()
-            self._embed_job(track.track_id, bgr, lm, now)
-            stage["embed"] += (time.perf_counter() - t) * 1000.0
-        else:
-            self._recog_pool.submit(self._embed_job, track.track_id, bgr, lm, now)
+        tid = track.track_id
+        t = time.perf_counter()
+        if self.recognition == "process" and self._recog_pool is not None:
+            try:
+                chips = self.analyzer.recognition_chips(bgr, [lm])
+                future = self._recog_pool.submit(_process_embed, chips)
+            except Exception:  # noqa: BLE001 - a dead worker: carry on inline
+                log.exception("the recognition process is unusable; embedding inline from now on")
+                _drop_recognizer_process(self._recog_pool)
+                self._recog_pool, self.recognition = None, "inline"
+            else:
+                def done(f: concurrent.futures.Future) -> None:
+                    try:
+                        emb = np.asarray(f.result(), np.float32)[0]
+                    except Exception:  # noqa: BLE001
+                        log.exception("embedding a live face in the worker process failed")
+                        emb = None
+                    with self._recog_lock:
+                        self._recog_done[tid] = (emb, now)
+
+                future.add_done_callback(done)
+                stage["embed"] += (time.perf_counter() - t) * 1000.0
+                return
+        if self.recognition == "thread" and self._recog_pool is not None:
+            self._recog_pool.submit(self._embed_job, tid, bgr, lm, now)
+            return
+        self._embed_job(tid, bgr, lm, now)
+        stage["embed"] += (time.perf_counter() - t) * 1000.0
 
     def _analyze(self, bgr: np.ndarray, now: float) -> tuple[list[FaceRecord], dict[str, float]]:
         if bgr is None or bgr.ndim != 3 or bgr.shape[2] != 3 or bgr.size == 0:
@@ -648,6 +768,7 @@ class StreamingAnalyzer:
         for det, track in zip(dets, matched):
             data = track.data
             data["confidence"] = det.confidence
+            data.setdefault("phase", track.track_id)
             want_embed = track.track_id in embed_now
             lm = None
             if self._landmarks or want_embed:
@@ -681,7 +802,14 @@ class StreamingAnalyzer:
         # emotion: one batched call for every face of the frame, then the per-track EMA
         if faces and getattr(self.analyzer, "classifier", True) is not None:
             t = time.perf_counter()
-            if hasattr(self.analyzer, "classify_many"):
+            if self._plain_classifier is not None:
+                # TTA spread over time: the plain crop on even frames, its mirror image on odd ones;
+                # the per-track EMA averages the two as the classifier's own TTA would, at half the cost
+                crops = np.stack([self.analyzer.fer_crop(bgr, f) for f in crop_src])
+                if self._frame_no % 2:
+                    crops = np.ascontiguousarray(crops[:, :, ::-1])
+                probs = np.asarray(self._plain_classifier.predict(crops), np.float32)
+            elif hasattr(self.analyzer, "classify_many"):
                 probs = np.asarray(self.analyzer.classify_many(bgr, crop_src), np.float32)
             else:
                 probs = np.stack([np.asarray(self.analyzer.classify(bgr, f), np.float32).reshape(-1)
@@ -741,6 +869,11 @@ class StreamingAnalyzer:
         return annotate(bgr, faces, landmarks=self._landmarks, fps=fps, extra_text=extra)
 
     # ---- readers (any thread) ----------------------------------------------------------------------
+
+    def last_stage_ms(self) -> dict[str, float]:
+        """ms per stage of the last frame (detect, landmarks, embed, classify, draw)."""
+        with self._state_lock:
+            return dict(self._stage_ms)
 
     def last_frame(self) -> tuple[np.ndarray | None, list[FaceRecord], float | None]:
         """(last annotated frame, its faces, its clock time) for the Capture button."""
@@ -827,6 +960,6 @@ class StreamingAnalyzer:
     def close(self, timeout: float = 10.0) -> bool:
         """`stop()` and end the recognition worker (the object is not used again)."""
         ok = self.stop(timeout)
-        if self._recog_pool is not None:
+        if self.recognition == "thread" and self._recog_pool is not None:
             self._recog_pool.shutdown(wait=False, cancel_futures=True)
         return ok

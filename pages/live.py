@@ -82,8 +82,9 @@ def _build_stream(user: dict, settings: shared.Settings, analyzer):
     gallery = RefreshingGallery(load_gallery, ttl=2.0)
     gallery.refresh()
     writer = HistoryWriter(store_sink(ref, uid, source="camera"))
+    # recognition in a worker process: dlib's ResNet holds the GIL, a thread would stall the video
     return StreamingAnalyzer(analyzer, mode="fast", gallery_provider=gallery, history_sink=writer,
-                             landmarks=settings.show_landmarks)
+                             landmarks=settings.show_landmarks, recognition="process")
 
 
 def session_stream(user: dict, settings: shared.Settings):

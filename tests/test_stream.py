@@ -189,6 +189,31 @@ def test_people_changes_are_seen_without_reembedding(analyzer, gallery, moving_f
     stream.close()
 
 
+def test_recognition_in_a_worker_process(analyzer, gallery, moving_frames):
+    """recognition="process": the frame only cuts the chip; the name arrives a few frames later and
+    the embedding is the same as the inline one."""
+    import time
+
+    clock = FakeClock()
+    stream = stream_for(analyzer, clock, gallery_provider=lambda: gallery, recognition="process")
+    assert stream.recognition == "process"
+    frame = moving_frames[0]
+    names = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        _, faces = stream.process(frame)
+        clock.tick(0.01)  # stay under recognize_every_s: one embedding only
+        names.append(faces[0].identity.name)
+        if names[-1] == NAME:
+            break
+        time.sleep(0.02)
+    assert names[-1] == NAME, names[-5:]
+    inline = analyzer.embed(frame, faces[0].landmarks if faces[0].landmarks is not None
+                            else analyzer.landmarks(frame, faces[0].box))
+    assert np.linalg.norm(faces[0].embedding - inline) < 0.05
+    stream.close()
+
+
 def test_three_faces_three_tracks(analyzer, gallery):
     from emotion.bench_live import three_face_frames
 
