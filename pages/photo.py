@@ -56,6 +56,12 @@ else:
     for e in EMOTIONS:
         config[e] = st.column_config.ProgressColumn(t("emo_" + e), min_value=0.0, max_value=1.0, format="percent")
     st.dataframe(table, column_config=config, hide_index=True, width="stretch")
+    # the same in words (screen readers, copy and paste): name, dominant emotion and its score per face
+    for i, f in enumerate(faces, 1):
+        name = t("unknown") if not f.identity.known else f.identity.name
+        emotion = t("emo_" + f.dominant) if f.dominant else "–"
+        score = "" if f.dominant_score is None else f"{f.dominant_score:.0%}"
+        st.markdown(t("face_summary", i=i, name=shared.md(name), emotion=emotion, score=score))
 
     if save:
         with shared.db_guard(t("db_unreachable_not_saved")):
