@@ -200,6 +200,8 @@ EN: dict[str, str] = {
     "live_db_down": "The database is unreachable: {pending} row(s) are kept and will be saved when it is back.",
     "live_error": "The last frame could not be analysed: {error}",
     "live_no_webrtc": "The live camera needs the streamlit-webrtc package, which is not installed.",
+    "live_face_line": "#{track} **{name}**: {emotion} {score}",
+    "live_frames": "{n} frames analysed ({mode})",
 }
 
 ZH: dict[str, str] = {
@@ -372,6 +374,8 @@ ZH: dict[str, str] = {
     "live_db_down": "数据库暂时无法连接：{pending} 行已暂存，恢复后会自动保存。",
     "live_error": "上一帧无法分析：{error}",
     "live_no_webrtc": "实时摄像头需要 streamlit-webrtc 软件包，但它没有安装。",
+    "live_face_line": "#{track} **{name}**：{emotion} {score}",
+    "live_frames": "已分析 {n} 帧（{mode}）",
 }
 
 STRINGS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}

@@ -6,6 +6,9 @@ streamlit-webrtc's worker thread and calls no Streamlit function: frame -> ndarr
 frame. The panel below the video is a fragment re-run every second while the camera plays; it reads
 the analyzer's thread-safe `snapshot()`.
 
+History: one row per tracked face every ``EMOTION_LIVE_HISTORY_PERIOD_S`` seconds (1 by default),
+sooner when its dominant emotion or name changes, written in the background (see HistoryWriter).
+
 ICE servers: ``EMOTION_ICE_SERVERS`` (a JSON list of RTCIceServer dicts, e.g.
 ``[{"urls": ["stun:stun.l.google.com:19302"]}]``). The default is ``[]``: no STUN/TURN, so the browser
 and this server must reach each other directly (same machine or LAN), and nothing is asked of any
@@ -41,6 +44,14 @@ def ice_servers() -> list:
         log.warning("EMOTION_ICE_SERVERS is not valid JSON; using no ICE servers")
         return []
     return servers if isinstance(servers, list) else []
+
+
+def history_period() -> float:
+    """Seconds between two history rows of one tracked face: EMOTION_LIVE_HISTORY_PERIOD_S, else 1."""
+    try:
+        return max(0.1, float(os.environ.get("EMOTION_LIVE_HISTORY_PERIOD_S", "1")))
+    except ValueError:
+        return 1.0
 
 
 class _StoreRef:
@@ -84,7 +95,8 @@ def _build_stream(user: dict, settings: shared.Settings, analyzer):
     writer = HistoryWriter(store_sink(ref, uid, source="camera"))
     # recognition in a worker process: dlib's ResNet holds the GIL, a thread would stall the video
     return StreamingAnalyzer(analyzer, mode="fast", gallery_provider=gallery, history_sink=writer,
-                             landmarks=settings.show_landmarks, recognition="process")
+                             landmarks=settings.show_landmarks, recognition="process",
+                             row_interval_s=history_period())
 
 
 def session_stream(user: dict, settings: shared.Settings):
@@ -199,6 +211,14 @@ def live_panel() -> None:
     p50, p95 = lat.get("p50"), lat.get("p95")
     m2.metric(t("live_latency"), "–" if p50 is None else f"{p50:.0f} / {p95:.0f} ms")
     m3.metric(t("live_faces"), len(snap.get("faces") or []))
+    faces = snap.get("faces") or []
+    if faces:
+        st.markdown("  \n".join(
+            t("live_face_line", track=f["track_id"], name=shared.md(f["name"]),
+              emotion=t("emo_" + f["emotion"]) if f.get("emotion") else "–",
+              score=f"{f['score']:.0%}" if f.get("score") is not None else "")
+            for f in faces))
+    st.caption(t("live_frames", n=snap.get("frames", 0), mode=modes.get(snap.get("mode"), "")))
     if snap.get("error"):
         st.caption(t("live_error", error=snap["error"]))
     hist = snap.get("history")

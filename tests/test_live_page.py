@@ -128,6 +128,9 @@ def test_live_page_renders_for_a_user_and_captures(env):
         stream.process(frame)
     button(at, t("live_capture")).click().run()
     ok(at)
+    # the readout: frames analysed and one line per face on the last frame (nobody enrolled)
+    assert t("live_frames", n=10, mode=t("live_mode_fast")) in [c.value for c in at.caption]
+    assert any("unknown" in m.value for m in at.markdown), [m.value for m in at.markdown]
     assert at.session_state["live_capture_png"].startswith(b"\x89PNG")
     assert any(b.label == t("live_capture_download") for b in at.get("download_button"))
     store = Store(env)
