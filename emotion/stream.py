@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 import collections
 import concurrent.futures
+import concurrent.futures.process
 import logging
 import threading
 import time
@@ -389,8 +390,8 @@ def _recognizer_process(name: str) -> concurrent.futures.ProcessPoolExecutor | N
                 pool = concurrent.futures.ProcessPoolExecutor(
                     1, mp_context=multiprocessing.get_context("spawn"), initializer=_process_init,
                     initargs=(name,))
-                # wait for the model to load, so the first frames do not queue behind it
-                pool.submit(_process_embed, np.zeros((1, 150, 150, 3), np.uint8)).result(timeout=120)
+                # load the model now (not waited for: the first embeddings queue behind it)
+                pool.submit(_process_embed, np.zeros((1, 150, 150, 3), np.uint8))
             except Exception:  # noqa: BLE001
                 log.exception("could not start the recognition process; recognising inline")
                 return None
@@ -503,6 +504,7 @@ class StreamingAnalyzer:
             raise ValueError("recognition must be 'inline', 'thread' or 'process'")
         self.recognition = recognition
         self._recog_pool: concurrent.futures.Executor | None = None
+        self._recog_broken = False
         if recognition == "thread":
             self._recog_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="emotion-live-embed")
         elif recognition == "process":
@@ -686,6 +688,10 @@ class StreamingAnalyzer:
         data["embed_pending"] = now
         tid = track.track_id
         t = time.perf_counter()
+        if self.recognition == "process" and self._recog_pool is not None and self._recog_broken:
+            log.error("the recognition process died; embedding inline from now on")
+            _drop_recognizer_process(self._recog_pool)
+            self._recog_pool, self.recognition = None, "inline"
         if self.recognition == "process" and self._recog_pool is not None:
             try:
                 chips = self.analyzer.recognition_chips(bgr, [lm])
@@ -698,9 +704,11 @@ class StreamingAnalyzer:
                 def done(f: concurrent.futures.Future) -> None:
                     try:
                         emb = np.asarray(f.result(), np.float32)[0]
-                    except Exception:  # noqa: BLE001
-                        log.exception("embedding a live face in the worker process failed")
+                    except Exception as exc:  # noqa: BLE001
+                        log.error("embedding a live face in the worker process failed: %r", exc)
                         emb = None
+                        if isinstance(exc, concurrent.futures.process.BrokenProcessPool):
+                            self._recog_broken = True
                     with self._recog_lock:
                         self._recog_done[tid] = (emb, now)
 

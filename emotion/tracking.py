@@ -11,7 +11,9 @@ frames a second). Each frame's boxes are matched greedily to the live tracks, be
 
 Using the last box as well as the prediction keeps a track when the velocity estimate is off, which
 happens when frames are processed at uneven intervals (a slow frame after a few fast ones makes the
-prediction overshoot).
+prediction overshoot). The centre-distance limit also grows with the time since the track was last
+seen (`gap_allowance` face sizes per second, up to `max_gap_dist`): a machine that analyses only a
+few frames a second sees a moving face jump further between two of them.
 
 Unmatched boxes start new tracks; a track expires when it has been unseen for `max_age_s` seconds
 *and* missing from at least `min_misses` updates (a stall of the caller, e.g. one slow frame, is
@@ -65,12 +67,15 @@ class Tracker:
     """Assigns track ids to face boxes frame after frame. Not thread-safe: one caller at a time."""
 
     def __init__(self, iou_threshold: float = 0.25, max_center_dist: float = 0.8, max_age_s: float = 1.0,
-                 velocity_smoothing: float = 0.5, min_misses: int = 2) -> None:
+                 velocity_smoothing: float = 0.5, min_misses: int = 2, gap_allowance: float = 4.0,
+                 max_gap_dist: float = 2.5) -> None:
         self.iou_threshold = float(iou_threshold)
         self.max_center_dist = float(max_center_dist)
         self.max_age_s = float(max_age_s)
         self.velocity_smoothing = float(velocity_smoothing)
         self.min_misses = max(0, int(min_misses))
+        self.gap_allowance = float(gap_allowance)
+        self.max_gap_dist = max(float(max_gap_dist), self.max_center_dist)
         self._tracks: dict[int, Track] = {}
         self._next_id = 1
         #: ids that expired at the last `update`, for the caller to clean its own state up
@@ -122,7 +127,9 @@ class Tracker:
                 if ti in used or not _similar_size(pbox, box):
                     continue
                 d = min(_center_distance(pbox, box), _center_distance(last[ti], box))
-                if d <= self.max_center_dist:
+                gap = max(now - live[ti].last_seen, 0.0)
+                limit = min(self.max_center_dist + self.gap_allowance * gap, self.max_gap_dist)
+                if d <= limit:
                     pairs.append((d, bi, ti))
         for _, bi, ti in sorted(pairs):
             if bi in assigned or ti in used:

@@ -108,6 +108,18 @@ def test_tracker_survives_a_stall_but_expires_faces_that_left():
     assert tr.update([Box(2, 0, 50, 50)], 5.0)[0].track_id != a
 
 
+def test_tracker_allows_longer_jumps_after_longer_gaps():
+    """A slow machine analyses few frames: after 0.4 s a face moving 360 px/s is 1.4 face sizes
+    away, beyond the per-frame limit, and keeps its id; a face that far away one frame (33 ms)
+    later is somebody else."""
+    tr = Tracker()
+    a = tr.update([Box(100, 100, 100, 100)], 0.0)[0].track_id
+    assert tr.update([Box(244, 100, 100, 100)], 0.4)[0].track_id == a
+    tr2 = Tracker()
+    b = tr2.update([Box(100, 100, 100, 100)], 0.0)[0].track_id
+    assert tr2.update([Box(244, 100, 100, 100)], 1 / 30)[0].track_id != b
+
+
 def test_tracker_two_faces_crossing_keep_their_ids():
     tr = Tracker()
     ids_a, ids_b = set(), set()
