@@ -25,6 +25,8 @@ import collections
 import concurrent.futures
 import concurrent.futures.process
 import logging
+import os
+import struct
 import threading
 import time
 import uuid
@@ -362,41 +364,139 @@ def _plain_twin(classifier: Any) -> Any:
 
 
 # ---- the recognition worker process (shared by every stream of this process) -----------------------
+#
+# A plain subprocess (`python -m emotion.stream --embed-worker NAME`) speaking a tiny binary protocol
+# over its stdin/stdout, not multiprocessing: Streamlit runs page scripts as the `__main__` module,
+# and multiprocessing's "spawn" would re-run app.py in the child.
 
-_PROC_POOLS: dict[str, concurrent.futures.ProcessPoolExecutor] = {}
-_PROC_RECOGNIZER: Any = None
+_HEADER_IN = struct.Struct("<III")  # n, height, width of the uint8 RGB chips that follow
+_HEADER_OUT = struct.Struct("<II")  # n, dim of the float32 embeddings that follow (dim 0: failed)
 
 
-def _process_init(name: str) -> None:  # runs in the worker process
-    global _PROC_RECOGNIZER
+class EmbedProcess:
+    """Embeds 150x150 RGB chips in a child process holding its own copy of recogniser `name`
+    (loaded there through `emotion.registry`). `submit(chips) -> Future` of float32 (N, D); requests
+    are answered in order. Thread-safe. When the child dies, pending and later futures fail with
+    BrokenProcessPool."""
+
+    def __init__(self, name: str) -> None:
+        import subprocess
+        import sys
+
+        from emotion.config import PROJECT_ROOT
+
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        self.name = name
+        self.proc = subprocess.Popen([sys.executable, "-m", "emotion.stream", "--embed-worker", name],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=str(PROJECT_ROOT))
+        self._lock = threading.Lock()
+        self._pending: collections.deque[concurrent.futures.Future] = collections.deque()
+        self.broken = False
+        self._reader = threading.Thread(target=self._read, name=f"emotion-embed-reader-{name}", daemon=True)
+        self._reader.start()
+
+    def submit(self, chips: np.ndarray) -> concurrent.futures.Future:
+        chips = np.ascontiguousarray(chips, dtype=np.uint8)
+        if chips.ndim == 3:
+            chips = chips[None]
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        with self._lock:
+            if self.broken:
+                raise concurrent.futures.process.BrokenProcessPool("the recognition process is gone")
+            n, h, w = chips.shape[:3]
+            try:
+                self.proc.stdin.write(_HEADER_IN.pack(n, h, w) + chips.tobytes())
+                self.proc.stdin.flush()
+            except (OSError, ValueError) as exc:
+                self.broken = True
+                raise concurrent.futures.process.BrokenProcessPool(str(exc)) from exc
+            self._pending.append(future)
+        return future
+
+    def _read(self) -> None:
+        out = self.proc.stdout
+        try:
+            while True:
+                head = out.read(_HEADER_OUT.size)
+                if len(head) < _HEADER_OUT.size:
+                    break
+                n, dim = _HEADER_OUT.unpack(head)
+                body = out.read(n * dim * 4) if dim else b""
+                with self._lock:
+                    future = self._pending.popleft() if self._pending else None
+                if future is None:
+                    continue
+                if dim == 0:
+                    future.set_exception(RuntimeError("the recognition process could not embed the chip"))
+                else:
+                    future.set_result(np.frombuffer(body, np.float32).reshape(n, dim).copy())
+        finally:
+            with self._lock:
+                self.broken = True
+                pending, self._pending = list(self._pending), collections.deque()
+            for future in pending:
+                future.set_exception(concurrent.futures.process.BrokenProcessPool("the recognition process exited"))
+
+    def shutdown(self, wait: bool = False, **_: Any) -> None:
+        with self._lock:
+            self.broken = True
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        if wait:
+            self.proc.wait(timeout=10)
+
+
+def _embed_worker_main(name: str) -> int:  # the child process
+    import sys
+
     from emotion import registry
 
-    _PROC_RECOGNIZER = registry.get_recognizer(name)
+    recognizer = registry.get_recognizer(name)
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        head = inp.read(_HEADER_IN.size)
+        if len(head) < _HEADER_IN.size:
+            return 0
+        n, h, w = _HEADER_IN.unpack(head)
+        body = inp.read(n * h * w * 3)
+        try:
+            emb = np.ascontiguousarray(recognizer.embed(np.frombuffer(body, np.uint8).reshape(n, h, w, 3)),
+                                       dtype=np.float32)
+            out.write(_HEADER_OUT.pack(n, emb.shape[1]) + emb.tobytes())
+        except Exception:  # noqa: BLE001
+            log.exception("embedding failed in the recognition process")
+            out.write(_HEADER_OUT.pack(n, 0))
+        out.flush()
 
 
-def _process_embed(chips: np.ndarray) -> np.ndarray:  # runs in the worker process
-    return np.asarray(_PROC_RECOGNIZER.embed(chips), np.float32)
+_PROC_POOLS: dict[str, EmbedProcess] = {}
 
 
-def _recognizer_process(name: str) -> concurrent.futures.ProcessPoolExecutor | None:
-    """The worker process embedding chips with recogniser `name`, started (and its model loaded)
-    on first use; None when no process can be started here."""
-    import multiprocessing
-
+def _recognizer_process(name: str) -> EmbedProcess | None:
+    """The worker process embedding chips with recogniser `name`, started on first use (its model
+    loads there while the stream starts); None when no process can be started here."""
     with _TWINS_LOCK:
         pool = _PROC_POOLS.get(name)
+        if pool is not None and pool.broken:
+            pool = None
         if pool is None:
             try:
-                pool = concurrent.futures.ProcessPoolExecutor(
-                    1, mp_context=multiprocessing.get_context("spawn"), initializer=_process_init,
-                    initargs=(name,))
-                # load the model now (not waited for: the first embeddings queue behind it)
-                pool.submit(_process_embed, np.zeros((1, 150, 150, 3), np.uint8))
+                pool = EmbedProcess(name)
+                pool.submit(np.zeros((1, 150, 150, 3), np.uint8))  # loads the model, not waited for
             except Exception:  # noqa: BLE001
                 log.exception("could not start the recognition process; recognising inline")
                 return None
             _PROC_POOLS[name] = pool
         return pool
+
+
+@atexit.register
+def _close_recognizer_processes() -> None:  # pragma: no cover - interpreter exit
+    for pool in list(_PROC_POOLS.values()):
+        pool.shutdown()
 
 
 def _drop_recognizer_process(pool: Any) -> None:
@@ -405,7 +505,7 @@ def _drop_recognizer_process(pool: Any) -> None:
             if p is pool:
                 del _PROC_POOLS[name]
     try:
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown()
     except Exception:  # noqa: BLE001
         pass
 
@@ -695,7 +795,7 @@ class StreamingAnalyzer:
         if self.recognition == "process" and self._recog_pool is not None:
             try:
                 chips = self.analyzer.recognition_chips(bgr, [lm])
-                future = self._recog_pool.submit(_process_embed, chips)
+                future = self._recog_pool.submit(chips)
             except Exception:  # noqa: BLE001 - a dead worker: carry on inline
                 log.exception("the recognition process is unusable; embedding inline from now on")
                 _drop_recognizer_process(self._recog_pool)
@@ -971,3 +1071,11 @@ class StreamingAnalyzer:
         if self.recognition == "thread" and self._recog_pool is not None:
             self._recog_pool.shutdown(wait=False, cancel_futures=True)
         return ok
+
+
+if __name__ == "__main__":  # `python -m emotion.stream --embed-worker NAME`: the recognition process
+    import sys
+
+    if len(sys.argv) == 3 and sys.argv[1] == "--embed-worker":
+        raise SystemExit(_embed_worker_main(sys.argv[2]))
+    raise SystemExit("usage: python -m emotion.stream --embed-worker RECOGNIZER_NAME")
