@@ -39,7 +39,7 @@ classifier_error = getattr(shared.get_analyzer(settings), "classifier_error", No
 if classifier_error:
     st.warning(t("classifier_missing"), icon="⚠️")
 annotated = annotate(result.bgr, faces, landmarks=show_landmarks)
-st.image(annotated, channels="BGR", caption=t("photo_caption", n=len(faces)), width="stretch")
+st.image(shared.displayable(annotated), channels="BGR", caption=t("photo_caption", n=len(faces)), width="stretch")
 
 if not faces:
     st.info(t("no_face"))
@@ -65,7 +65,7 @@ else:
 
     if save:
         with shared.db_guard(t("db_unreachable_not_saved")):
-            new = shared.save_photo_history(user, result, annotated, filename=uploaded.name)
+            new = shared.save_photo_history(user, result, shared.displayable(annotated), filename=uploaded.name)
             if new:
                 st.toast(t("saved_rows", n=new), icon="💾")
     if result.digest in st.session_state.get(shared.PHOTO_SAVED_KEY, set()):

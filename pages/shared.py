@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
+import numpy as np
 import streamlit as st
 
 from pages.i18n import t
@@ -555,6 +556,20 @@ def save_history(user: dict, faces: list, source: str, when: datetime | None = N
 # ---------------------------------------------------------------------------------------------------
 
 THUMB_SIDE = 112
+
+
+def displayable(bgr, max_aspect: float = 8.0):
+    """A copy fit for st.image: extreme strips (4000x2 px) are padded with grey to at most
+    `max_aspect`:1, since Streamlit's own resizing would round their short side to 0 px."""
+    import cv2
+
+    h, w = bgr.shape[:2]
+    pad_y = max(0, int(np.ceil(w / max_aspect)) - h)
+    pad_x = max(0, int(np.ceil(h / max_aspect)) - w)
+    if not (pad_x or pad_y):
+        return bgr
+    return cv2.copyMakeBorder(bgr, pad_y // 2, pad_y - pad_y // 2, pad_x // 2, pad_x - pad_x // 2,
+                              cv2.BORDER_CONSTANT, value=(128, 128, 128))
 
 
 def face_thumbnail(bgr, box, *, side: int = THUMB_SIDE) -> bytes:

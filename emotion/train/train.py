@@ -40,6 +40,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--limit", type=int, help="use only the first N training images (smoke runs)")
     p.add_argument("--threads", type=int, default=0, help="TensorFlow intra-op threads (0: all cores)")
+    p.add_argument("--init-weights", metavar="WEIGHTS", help="start from this Keras checkpoint (a second cosine "
+                                                              "cycle on a trained model) instead of from scratch")
+    p.add_argument("--warmup-epochs", type=float)
     p.add_argument("--export-only", metavar="WEIGHTS", help="ship this Keras checkpoint (of an interrupted run) "
                                                              "instead of training; --log gives its history")
     p.add_argument("--log", help="with --export-only: the interrupted run's output")
@@ -102,7 +105,7 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 
 
 def train(cfg: TrainConfig, data_dir: str | Path | None, out: Path, *, limit: int | None = None,
-          checkpoint: Path | None = None, log=print, on_best=None) -> dict:
+          checkpoint: Path | None = None, log=print, on_best=None, init_weights: str | None = None) -> dict:
     import keras
     import tensorflow as tf
 
@@ -122,6 +125,9 @@ def train(cfg: TrainConfig, data_dir: str | Path | None, out: Path, *, limit: in
     from emotion.train.model import build_model
 
     model = build_model(cfg)
+    if init_weights:
+        model.load_weights(init_weights)
+        log(f"starting from {Path(init_weights).name}")
     log(f"model: {model.count_params():,} parameters, {count_macs(cfg) / 1e6:.1f} M MACs per face")
     steps = int(math.ceil(len(x_tr) / cfg.batch_size))
     sched = _lr_schedule(cfg, steps)
@@ -236,7 +242,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    cfg = make_config(args.preset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    cfg = make_config(args.preset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                      warmup_epochs=args.warmup_epochs)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     command = "python -m emotion train " + " ".join(sys.argv[2:] if sys.argv[1:2] == ["train"] else sys.argv[1:])
@@ -266,6 +273,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         result = train(cfg, args.data, out, limit=args.limit,
                        checkpoint=Path(args.checkpoint) if args.checkpoint else None,
-                       log=lambda m: print(m, flush=True), on_best=provisional)
+                       log=lambda m: print(m, flush=True), on_best=provisional, init_weights=args.init_weights)
     ship(result, cfg, out, args.data, command, gpus=bool(gpus), tf_version=tf.__version__)
     return 0

@@ -66,8 +66,17 @@ def register_and_login(page, name: str, password: str) -> None:
     fill(page, "Confirm password", password)
     click(page, "Create account")
     # registration may sign the user in directly or send them to the login page
-    if page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Photo", exact=True).count() == 0:
-        login(page, name, password)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if nav.get_by_role("link", name="Photo", exact=True).count():
+            return
+        if "Already registered?" not in text_of(page) and page.get_by_label("User name", exact=True).count() \
+                and page.get_by_role("button", name="Log in", exact=True).count():
+            login(page, name, password)
+            return
+        time.sleep(0.3)
+    raise AssertionError("registration led neither to the app nor to the login form:\n" + text_of(page)[-1500:])
 
 
 def login(page, name: str, password: str) -> None:
