@@ -98,7 +98,8 @@ class AppServer:
     def start(self, timeout: float = 120.0) -> "AppServer":
         cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
                "--server.headless", "true", "--server.address", self.address,
-               "--server.port", str(self.port), "--browser.gatherUsageStats", "false"]
+               "--server.port", str(self.port), "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self._wrap(cmd), cwd=ROOT, env=self.env, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
