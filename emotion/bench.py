@@ -23,7 +23,10 @@ import numpy as np
 STAGES = ("detect", "landmarks", "embed", "classify", "draw")
 #: our detector name -> DeepFace's detector_backend doing the same job
 DEEPFACE_BACKEND = {"opencv": "opencv", "mtcnn": "mtcnn", "dlib": "dlib", "blazeface": "mediapipe",
-                    "blazeface_full": "mediapipe", "dlib_cnn": "dlib"}
+                    "blazeface_full": "mediapipe", "dlib_cnn": "dlib",
+                    # DeepFace has no offline BlazeFace (its mediapipe backend needs the mediapipe package):
+                    # compare with its default detector
+                    "blazeface_tiled": "opencv"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

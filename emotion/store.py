@@ -712,20 +712,13 @@ class Store:
         """``alembic upgrade <revision>`` under a lock: safe from several processes at once, a
         no-op when current. On SQLite the whole upgrade is one transaction with foreign keys
         off (batch table rebuilds must not cascade-delete)."""
-        from alembic import command
-
-        cfg = self._alembic_config()
-        try:
-            with self.engine.connect() as conn:
-                with self._migration_lock(conn):
-                    with conn.begin():
-                        cfg.attributes["connection"] = conn
-                        command.upgrade(cfg, revision)
-        except _UNAVAILABLE_ERRORS as err:
-            raise _unavailable(err) from err
+        self._alembic("upgrade", revision)
 
     def downgrade(self, revision: str) -> None:
         """``alembic downgrade <revision>`` (tests and manual rollbacks only)."""
+        self._alembic("downgrade", revision)
+
+    def _alembic(self, action: str, revision: str) -> None:
         from alembic import command
 
         cfg = self._alembic_config()
@@ -734,7 +727,7 @@ class Store:
                 with self._migration_lock(conn):
                     with conn.begin():
                         cfg.attributes["connection"] = conn
-                        command.downgrade(cfg, revision)
+                        getattr(command, action)(cfg, revision)
         except _UNAVAILABLE_ERRORS as err:
             raise _unavailable(err) from err
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from emotion.classify.base import as_crop_batch
+
 NAME = "deepface"
 INPUT_SIZE = 48
 WEIGHTS = {"tensorflow": "facial_expression_model_weights.h5", "onnx": "facial_expression_model_weights.onnx"}
@@ -61,11 +63,7 @@ class DeepFaceEmotionClassifier:
         self._lock = threading.Lock()
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
-        crops = np.asarray(crops)
-        if crops.ndim == 2:
-            crops = crops[None]
-        if crops.ndim != 3 or crops.shape[1:] != (INPUT_SIZE, INPUT_SIZE):
-            raise ValueError(f"expected uint8 (N, {INPUT_SIZE}, {INPUT_SIZE}) crops, got {crops.shape}")
+        crops = as_crop_batch(crops, INPUT_SIZE)
         if len(crops) == 0:
             return np.zeros((0, 7), np.float32)
         x = (crops.astype(np.float32) / 255.0)[..., None]

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from emotion import config
+from emotion.classify.base import as_crop_batch
 
 MODEL_FILE = "fernet.onnx"
 META_FILE = "fernet.json"
@@ -77,11 +78,7 @@ class FerNetClassifier:
         self.path = path
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
-        crops = np.asarray(crops)
-        if crops.ndim == 2:
-            crops = crops[None]
-        if crops.ndim != 3 or crops.shape[1:] != (INPUT_SIZE, INPUT_SIZE):
-            raise ValueError(f"expected uint8 (N, {INPUT_SIZE}, {INPUT_SIZE}) crops, got {crops.shape}")
+        crops = as_crop_batch(crops, INPUT_SIZE)
         n = len(crops)
         if n == 0:
             return np.zeros((0, 7), np.float32)
