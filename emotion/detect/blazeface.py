@@ -42,6 +42,7 @@ import cv2
 import numpy as np
 
 from emotion import config
+from emotion.detect.base import as_bgr
 from emotion.records import Box, Detection
 
 
@@ -354,13 +355,7 @@ class BlazeFaceDetector:
         not clipped), after NMS, best first. With tiling, the whole image and every tile are
         scanned; a tile's faces touching an edge of the tile inside the image are dropped (cut
         faces: the whole image or a neighbouring tile sees them whole), then all are merged by NMS."""
-        if bgr.ndim == 2:
-            bgr = cv2.cvtColor(bgr, cv2.COLOR_GRAY2BGR)
-        elif bgr.shape[2] == 4:
-            bgr = cv2.cvtColor(bgr, cv2.COLOR_BGRA2BGR)
-        if bgr.dtype != np.uint8:
-            bgr = np.clip(bgr, 0, 255).astype(np.uint8)
-        bgr = np.ascontiguousarray(bgr)
+        bgr = as_bgr(bgr)
         height, width = bgr.shape[:2]
         windows = self.tile_windows(width, height)
         boxes, kps, scores = self._single(bgr)

@@ -37,6 +37,7 @@ from typing import Any, Callable, Sequence
 import cv2
 import numpy as np
 
+from emotion.detect.base import as_bgr
 from emotion.records import Box, Detection
 
 Point = tuple[float, float]
@@ -49,16 +50,6 @@ def _has_module(name: str) -> bool:
         return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):
         return False
-
-
-def _as_bgr(img: np.ndarray) -> np.ndarray:
-    if img.ndim == 2:
-        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-    elif img.shape[2] == 4:
-        img = cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
-    if img.dtype != np.uint8:
-        img = np.clip(img, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(img)
 
 
 def _work_copy(bgr: np.ndarray, max_side: int | None) -> tuple[np.ndarray, float]:
@@ -129,7 +120,7 @@ class _Base:
     def detect(self, bgr: np.ndarray) -> list[Detection]:
         if bgr is None or bgr.size == 0 or min(bgr.shape[:2]) < 1:
             return []
-        bgr = _as_bgr(bgr)
+        bgr = as_bgr(bgr)
         height, width = bgr.shape[:2]
         work, scale = _work_copy(bgr, self.max_side)
         with self._lock:
