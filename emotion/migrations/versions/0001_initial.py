@@ -4,7 +4,7 @@ Revision ID: 0001_initial
 Revises:
 Create Date: 2026-11-23
 
-Written by hand to match the models in emotion/store.py (tests/test_store.py compares the migrated
+Written by hand to match the models in emotion/store/schema.py (tests/test_store.py compares the migrated
 schema with the models on SQLite and MariaDB). Types are spelled out here, not imported from the
 store, so that later model changes cannot rewrite history.
 """
