@@ -180,7 +180,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_live(args: argparse.Namespace) -> int:
     from emotion import registry
-    from emotion.stream import StreamingAnalyzer
+    from emotion.live import StreamingAnalyzer
 
     n = int(getattr(args, "frames", 120))
     print("loading models ...", file=sys.stderr, flush=True)

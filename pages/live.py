@@ -1,6 +1,6 @@
 """Live: the camera at camera speed (streamlit-webrtc).
 
-The page only wires things up; the work is `emotion.stream.StreamingAnalyzer` (one per session, kept
+The page only wires things up; the work is `emotion.live.StreamingAnalyzer` (one per session, kept
 in session_state, built with the process-wide cached Analyzer). The video callback runs on
 streamlit-webrtc's worker thread and calls no Streamlit function: frame -> ndarray -> `process` ->
 frame. The panel below the video is a fragment re-run every second while the camera plays; it reads
@@ -73,7 +73,7 @@ class _StoreRef:
 
 def _build_stream(user: dict, settings: shared.Settings, analyzer):
     from emotion.recognize.gallery import Gallery
-    from emotion.stream import HistoryWriter, RefreshingGallery, StreamingAnalyzer, store_sink
+    from emotion.live import HistoryWriter, RefreshingGallery, StreamingAnalyzer, store_sink
 
     store = None
     with shared.db_guard(show=False):
@@ -247,7 +247,7 @@ if st.button(t("live_capture"), icon="📸", key="live_capture_button"):
         st.info(t("live_capture_none"))
     else:
         from emotion.draw import to_png
-        from emotion.stream import make_row
+        from emotion.live import make_row
 
         taken = datetime.fromtimestamp(when, tz=timezone.utc) if when else shared.now_utc()
         png = to_png(shared.shrink(frame, shared.SNAPSHOT_MAX_SIDE))

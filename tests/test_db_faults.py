@@ -44,7 +44,7 @@ def test_server_stops_mid_session_and_nothing_is_lost_or_doubled(tmp_path):
     from emotion import registry
     from emotion.auth import register
     from emotion.store import StoreUnavailable, open_store
-    from emotion.stream import HistoryWriter, StreamingAnalyzer, store_sink
+    from emotion.live import HistoryWriter, StreamingAnalyzer, store_sink
 
     server = MariaDBServer(tmp_path / "mariadb").start()
     try:

@@ -67,7 +67,7 @@ def needs_emotion_model(analyzer) -> None:
 
 
 def stream_for(analyzer, clock, **kw):
-    from emotion.stream import StreamingAnalyzer
+    from emotion.live import StreamingAnalyzer
 
     return StreamingAnalyzer(analyzer, clock=clock, **kw)
 
@@ -198,6 +198,25 @@ def test_people_changes_are_seen_without_reembedding(analyzer, gallery, moving_f
     assert names[:10] == ["unknown"] * 10
     assert names[10:20] == [NAME] * 10
     assert names[20:] == ["Renamed"] * 10
+    stream.close()
+
+
+def test_explicit_timestamps_drive_a_video_faster_than_real_time(analyzer, gallery, moving_frames):
+    """A video's frames carry their own times: 90 frames 1/10 s apart are 9 s of video, so the stream
+    writes one history row a second of *video* time (9 + the first), whatever the clock says."""
+    rows = []
+    frozen = FakeClock()  # never ticks: only the timestamps move
+    stream = stream_for(analyzer, frozen, gallery_provider=lambda: gallery, history_sink=rows.extend,
+                        warmup=False, source="video")
+    start = 1_800_000_000.0
+    for i, f in enumerate(moving_frames):
+        stream.process(f, timestamp=start + i * 0.1)
+    assert stream.stop(timeout=30)
+    times = [r["time"].timestamp() for r in rows]
+    assert len(rows) == 9, times
+    assert times[0] == pytest.approx(start, abs=0.15)
+    assert all(r["source"] == "video" for r in rows)
+    assert max(times) - min(times) == pytest.approx(8.0, abs=0.25)
     stream.close()
 
 
@@ -357,7 +376,7 @@ def _user(store, name="live"):
 
 def test_history_rows_at_one_per_track_per_second_all_written_after_stop(analyzer, gallery, moving_frames,
                                                                          store):
-    from emotion.stream import HistoryWriter, store_sink
+    from emotion.live import HistoryWriter, store_sink
 
     uid = _user(store)
     writer = HistoryWriter(store_sink(store, uid), interval=0.05)
@@ -403,7 +422,7 @@ class Flaky:
     with `lose_ack`, once more *after* writing (the commit went through but the reply was lost)."""
 
     def __init__(self, store, uid, fail=3, lose_ack=True):
-        from emotion.stream import store_sink
+        from emotion.live import store_sink
 
         self.sink = store_sink(store, uid)
         self.fail = fail
@@ -427,7 +446,7 @@ def _rows(n, start=0):
     from datetime import datetime, timedelta, timezone
 
     from emotion.records import FaceRecord, Identity
-    from emotion.stream import make_row
+    from emotion.live import make_row
 
     t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
     out = []
@@ -439,7 +458,7 @@ def _rows(n, start=0):
 
 
 def test_writer_retries_after_outage_none_lost_none_duplicated(store):
-    from emotion.stream import HistoryWriter
+    from emotion.live import HistoryWriter
 
     uid = _user(store)
     sink = Flaky(store, uid, fail=3, lose_ack=True)
@@ -459,7 +478,7 @@ def test_writer_retries_after_outage_none_lost_none_duplicated(store):
 
 def test_writer_keeps_rows_while_down_and_stop_reports_pending():
     from emotion.store import StoreUnavailable
-    from emotion.stream import HistoryWriter
+    from emotion.live import HistoryWriter
 
     def down(rows):
         raise StoreUnavailable()
@@ -475,7 +494,7 @@ def test_writer_keeps_rows_while_down_and_stop_reports_pending():
 
 
 def test_writer_buffer_is_bounded():
-    from emotion.stream import HistoryWriter
+    from emotion.live import HistoryWriter
 
     writer = HistoryWriter(lambda rows: None, max_buffer=10, start=False)
     writer.put(_rows(15))
@@ -486,7 +505,7 @@ def test_writer_buffer_is_bounded():
 
 def test_writer_drops_a_batch_the_store_rejects():
     """A non-retriable error (a bad row) does not block the rows behind it forever."""
-    from emotion.stream import HistoryWriter
+    from emotion.live import HistoryWriter
 
     got = []
 

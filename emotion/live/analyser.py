@@ -1,0 +1,506 @@
+"""The per-frame path of a live stream, `StreamingAnalyzer`: one per camera stream or uploaded video.
+
+Per frame (``StreamingAnalyzer.process``, called from streamlit-webrtc's video thread):
+
+1. detect: "fast" mode runs BlazeFace short-range on a copy downscaled to `detect_width` px (320 by
+   default); "accurate" mode runs the Analyzer's own detector (opencv / mtcnn / ..., the photo
+   detector) every `accurate_every` frames and moves the tracks by their velocity in between;
+2. track (`emotion.tracking.Tracker`): a face keeps its track id while it moves;
+3. landmarks (dlib 68 on the tracked box) every frame when `landmarks` is on;
+4. recognise once per new track and again every `recognize_every_s` (1.5 s): the embedding is cached
+   on the track and re-matched against the gallery whenever `gallery_provider` returns a new one, so a
+   change on the People page shows at once without re-embedding;
+5. emotion every frame on the FER crop, smoothed per track with an exponential moving average;
+6. draw (`emotion.draw.annotate`) with an FPS / latency readout;
+7. history: one row per track per second (sooner when the smoothed dominant emotion changes) goes to
+   a `HistoryWriter`, which writes batches from a background thread and never blocks the video.
+
+Time is the clock's unless `process` is given each frame's `timestamp` (a video, faster than real time).
+
+No model is loaded in `process`: every model comes from the Analyzer / `emotion.registry`, built
+before the first frame. Nothing here imports streamlit.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from typing import Any, Callable, Iterable
+
+import cv2
+import numpy as np
+
+from emotion.live.landmarks import track_landmarks
+from emotion.live.recognition import Recognition
+from emotion.live.smoothing import plain_twin, smooth
+from emotion.live.state import state_of
+from emotion.live.writer import HistoryWriter, make_row
+from emotion.records import EMOTIONS, UNKNOWN, Box, Detection, FaceRecord, Identity
+from emotion.tracking import Tracker
+
+log = logging.getLogger(__name__)
+
+MODES = ("fast", "accurate")
+
+
+def _percentile(values: Iterable[float], q: float) -> float | None:
+    arr = np.fromiter(values, dtype=np.float64)
+    return float(np.percentile(arr, q)) if arr.size else None
+
+
+def _scale_detection(d: Detection, s: float) -> Detection:
+    if s == 1.0:
+        return d
+    b = d.box
+    box = Box(int(round(b.x * s)), int(round(b.y * s)), int(round(b.w * s)), int(round(b.h * s)))
+    le = None if d.left_eye is None else (d.left_eye[0] * s, d.left_eye[1] * s)
+    re = None if d.right_eye is None else (d.right_eye[0] * s, d.right_eye[1] * s)
+    return Detection(box, d.confidence, le, re)
+
+
+class StreamingAnalyzer:
+    """Analyses a camera stream frame by frame; see the module docstring for the stages.
+
+    analyzer: an `emotion.pipeline.Analyzer` (its stage methods detect / landmarks / embed / classify
+        and its models are used; it is shared and thread-safe).
+    mode: "fast" (BlazeFace on a `detect_width` px copy) or "accurate" (the Analyzer's detector every
+        `accurate_every` frames, velocity-predicted boxes in between).
+    gallery_provider: ``() -> Gallery | None``, called once per frame; it must be cheap (see
+        `RefreshingGallery`). None: no recognition, every face is "unknown".
+    history_sink: a `HistoryWriter`, or a callable ``(rows: list[dict])`` wrapped in one. None: no
+        history rows.
+    landmarks: compute and draw the 68 points every frame.
+    fast_detector: the BlazeFace detector (default ``emotion.registry.get_detector("blazeface")``).
+    clock: wall-clock seconds (``time.time``); tracks, the chart buffer and row times use it, so tests
+        can drive time.
+    recognition: where embeddings are computed.
+        "inline" (default): in `process`, at most `max_embeds_per_frame` a frame; deterministic.
+        "process": in a worker process (one per server process and recogniser, started here, its
+        model loaded there through `emotion.registry`); the frame only cuts the 150x150 chip and
+        the name appears a few frames later. dlib's ResNet holds the GIL for its whole forward pass
+        (measured: a worker *thread* stalls the video thread as long as the embedding takes), so
+        only a process takes that cost off the frames. Falls back to inline if the worker dies.
+        "thread": a worker thread; useful only for recognisers that release the GIL.
+    max_embeds_per_frame: at most this many embeddings per frame (1), new tracks first, so the
+        recognition cost is spread over frames instead of stalling one.
+    landmark_every: recompute dlib's 68 points every this many frames per track (2 by default); in
+        between, the last points follow the box (translation + scale). 1: every frame.
+    spread_tta: when the Analyzer's classifier averages each crop with its mirror image (fernet's
+        test-time augmentation, two forward passes a face), classify one of the two per frame instead,
+        alternating, with a twin of the classifier without TTA (same weights file, one per process);
+        the per-track EMA does the averaging. Halves the emotion cost per frame.
+    warmup: run each model once at construction (see `warmup`).
+    source: the history rows' source: "camera", or "video" when frames come from a file (then pass
+        each frame's `timestamp` to `process`).
+    """
+
+    def __init__(self, analyzer: Any, *, mode: str = "fast", gallery_provider: Callable[[], Any] | None = None,
+                 history_sink: HistoryWriter | Callable[[list[dict]], Any] | None = None,
+                 landmarks: bool = True, fast_detector: Any = None, detect_width: int = 320,
+                 accurate_every: int = 1, recognize_every_s: float = 1.5, ema_alpha: float = 0.35,
+                 row_interval_s: float = 1.0, min_row_gap_s: float = 0.25, window_s: float = 60.0,
+                 max_faces: int = 10, draw: bool = True, clock: Callable[[], float] = time.time,
+                 tracker: Tracker | None = None, recognition: str = "inline",
+                 landmark_every: int = 2, max_embeds_per_frame: int = 1, spread_tta: bool = True,
+                 warmup: bool = True, source: str = "camera") -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        self.analyzer = analyzer
+        #: the history rows' source ("camera"; "video" for an uploaded video)
+        self.source = source
+        self.gallery_provider = gallery_provider
+        if history_sink is None or isinstance(history_sink, HistoryWriter):
+            self.writer = history_sink
+        else:
+            self.writer = HistoryWriter(history_sink)
+        if fast_detector is None:
+            from emotion import registry
+            from emotion.detect import FAST_DETECTOR
+
+            fast_detector = registry.get_detector(FAST_DETECTOR)
+        self.fast_detector = fast_detector
+        self.detect_width = int(detect_width)
+        self.accurate_every = max(1, int(accurate_every))
+        self.recognize_every_s = float(recognize_every_s)
+        self.ema_alpha = float(ema_alpha)
+        self.row_interval_s = float(row_interval_s)
+        self.min_row_gap_s = float(min_row_gap_s)
+        self.window_s = float(window_s)
+        self.max_faces = int(max_faces)
+        self.draw = bool(draw)
+        self.clock = clock
+        self._mode = mode
+        self._landmarks = bool(landmarks)
+        #: switch history rows off and on while streaming (the page's "save" toggle)
+        self.history_enabled = True
+        self.tracker = tracker or Tracker()
+        self.landmark_every = max(1, int(landmark_every))
+        self._plain_classifier = plain_twin(getattr(analyzer, "classifier", None)) if spread_tta else None
+        self.max_embeds_per_frame = max(1, int(max_embeds_per_frame))
+        self._recognition = Recognition(analyzer, recognition)
+
+        # _proc_lock: one frame at a time through the models and the tracker.
+        # _state_lock: what snapshot() reads (stats, chart buffer, last frame); held only briefly.
+        self._proc_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._frame_no = 0
+        self._gallery_seen: Any = None
+        self._latencies: collections.deque[float] = collections.deque(maxlen=600)
+        self._frame_times: collections.deque[float] = collections.deque(maxlen=600)
+        self._stage_ms: dict[str, float] = {}
+        self._ring: collections.deque[tuple[float, int, str, str, np.ndarray]] = collections.deque(maxlen=50_000)
+        self._last_frame: np.ndarray | None = None
+        self._last_faces: list[FaceRecord] = []
+        self._last_time: float | None = None
+        self._frames = 0
+        self._errors = 0
+        self._last_error: str | None = None
+        self._stopped = False
+        if warmup:
+            self.warmup()
+
+    def warmup(self) -> None:
+        """Run every model once on a plain grey frame, so that lazy loading and the runtimes' first-call
+        set-up (LiteRT's XNNPACK, ONNX Runtime, dlib) happen here and not on the first camera frame."""
+        frame = np.full((240, 320, 3), 128, np.uint8)
+        box = Box(110, 70, 100, 100)
+        try:
+            self.fast_detector.detect(frame)
+            lm = np.asarray(self.analyzer.landmarks(frame, box), np.float32)
+            if self.gallery_provider is not None:
+                self.analyzer.embed(frame, lm)
+            if getattr(self.analyzer, "classifier", True) is not None:
+                self.analyzer.classify(frame, lm)
+            if self._plain_classifier is not None:
+                self._plain_classifier.predict(np.zeros((1, 48, 48), np.uint8))
+        except Exception:  # noqa: BLE001 - a model that fails will say so on the frames
+            log.exception("warming the live models up failed")
+
+    # ---- settings (may change while streaming, from the page's thread) ------------------------------
+
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    @mode.setter
+    def mode(self, value: str) -> None:
+        if value not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {value!r}")
+        with self._proc_lock:
+            if value != self._mode:
+                self._mode = value
+                self._frame_no = 0
+
+    @property
+    def landmarks(self) -> bool:
+        return self._landmarks
+
+    @landmarks.setter
+    def landmarks(self, value: bool) -> None:
+        self._landmarks = bool(value)
+
+    @property
+    def recognition(self) -> str:
+        """Where embeddings are computed now ("process" falls back to "inline" when the worker dies)."""
+        return self._recognition.mode
+
+    # ---- the per-frame path ------------------------------------------------------------------------
+
+    def process(self, bgr: np.ndarray, *, timestamp: float | None = None) -> tuple[np.ndarray, list[FaceRecord]]:
+        """Analyse one BGR uint8 frame; returns (annotated copy, faces). Never raises for a model
+        error: the frame comes back with the error written on it (see `snapshot()["error"]`).
+
+        `timestamp`: the frame's time in seconds (e.g. a video's start time plus the frame's
+        offset), used for tracks, smoothing, recognition refreshes and history rows instead of the
+        clock, so that a recorded video can be analysed faster than real time. Timestamps must not
+        go backwards within a stream (call `reset` between videos)."""
+        t0 = time.perf_counter()
+        with self._proc_lock:
+            now = self.clock() if timestamp is None else float(timestamp)
+            try:
+                faces, stage = self._analyze(bgr, now)
+                error = None
+            except Exception as exc:  # noqa: BLE001 - a live callback must keep going
+                log.exception("live frame failed")
+                faces, stage, error = [], {}, f"{type(exc).__name__}: {exc}"
+            rows = (self._history_rows(faces, now)
+                    if self.writer is not None and self.history_enabled and error is None else [])
+            fps = self._fps(now)
+            t_draw = time.perf_counter()
+            out = self._render(bgr, faces, fps, (t_draw - t0) * 1000.0, error)
+            stage["draw"] = (time.perf_counter() - t_draw) * 1000.0
+        latency = (time.perf_counter() - t0) * 1000.0
+        if rows:
+            self.writer.put(rows)
+        with self._state_lock:
+            self._frames += 1
+            self._latencies.append(latency)
+            self._frame_times.append(now)
+            self._stage_ms = stage
+            self._last_frame = out
+            self._last_faces = faces
+            self._last_time = now
+            if error is not None:
+                self._errors += 1
+                self._last_error = error
+            for f in faces:
+                self._ring.append((now, int(f.track_id or 0), f.identity.name, f.dominant or "", f.scores))
+            cutoff = now - self.window_s
+            while self._ring and self._ring[0][0] < cutoff:
+                self._ring.popleft()
+        return out, faces
+
+    def _detect(self, bgr: np.ndarray, now: float) -> list[Detection] | None:
+        """This frame's detections, or None on an in-between frame of the accurate mode."""
+        if self._mode == "fast":
+            h, w = bgr.shape[:2]
+            s = 1.0
+            small = bgr
+            if self.detect_width and w > self.detect_width:
+                s = w / float(self.detect_width)
+                small = cv2.resize(bgr, (self.detect_width, max(1, int(round(h / s)))), interpolation=cv2.INTER_AREA)
+            dets = [_scale_detection(d, s) for d in self.fast_detector.detect(small)]
+            return [Detection(d.box.clip(w, h), d.confidence, d.left_eye, d.right_eye) for d in dets]
+        if self._frame_no % self.accurate_every == 0 or not self.tracker.tracks:
+            return list(self.analyzer.detect(bgr))
+        return None
+
+    def _analyze(self, bgr: np.ndarray, now: float) -> tuple[list[FaceRecord], dict[str, float]]:
+        if bgr is None or bgr.ndim != 3 or bgr.shape[2] != 3 or bgr.size == 0:
+            raise ValueError("expected a BGR uint8 (H, W, 3) frame")
+        h, w = bgr.shape[:2]
+        stage: dict[str, float] = {"detect": 0.0, "landmarks": 0.0, "embed": 0.0, "classify": 0.0}
+        t = time.perf_counter()
+        dets = self._detect(bgr, now)
+        self._frame_no += 1
+        if dets is None:  # accurate mode, between two detections: move the live tracks
+            tracks = [tr for tr in self.tracker.tracks if now - tr.last_seen <= self.tracker.max_age_s]
+            pairs = [(tr, Detection(tr.predicted(now).clip(w, h), state_of(tr).confidence))
+                     for tr in tracks]
+            pairs = [(tr, d) for tr, d in pairs if d.box.w > 1 and d.box.h > 1]
+            for tr, d in pairs:
+                tr.box = d.box
+            matched, dets = [p[0] for p in pairs], [p[1] for p in pairs]
+        else:
+            dets = [d for d in dets if d.box.w > 1 and d.box.h > 1][: self.max_faces]
+            matched = self.tracker.update([d.box for d in dets], now)
+        stage["detect"] = (time.perf_counter() - t) * 1000.0
+
+        gallery = self.gallery_provider() if self.gallery_provider is not None else None
+        has_gallery = gallery is not None and len(gallery) > 0
+        gallery_changed = gallery is not self._gallery_seen
+        self._gallery_seen = gallery
+        done = self._recognition.take_all()
+        live = {tr.track_id for tr in matched}
+
+        # which tracks get an embedding this frame: new tracks first, then the longest unrefreshed,
+        # at most `max_embeds_per_frame` (dlib's ResNet holds the GIL for its whole forward pass, so
+        # a worker thread cannot hide its cost; spreading the work keeps every frame short)
+        want: list[tuple[bool, float, int]] = []
+        for track in matched:
+            st = state_of(track)
+            result = done.pop(track.track_id, None)
+            if result is not None:
+                st.accept_embedding(result)
+            if st.embed_pending is not None and now - st.embed_pending > 10.0:  # a lost job: ask again
+                st.embed_pending = None
+            if has_gallery and st.embed_pending is None and (
+                    st.embedding is None or now - st.embedded_at >= self.recognize_every_s):
+                want.append((st.embedding is not None, st.embedded_at, track.track_id))
+        embed_now = {tid for _, _, tid in sorted(want)[: self.max_embeds_per_frame]}
+
+        faces: list[FaceRecord] = []
+        crop_src: list[Any] = []  # per face: its landmarks, or its Detection (eye keypoints) without
+        for det, track in zip(dets, matched):
+            st = state_of(track)
+            st.confidence = det.confidence
+            want_embed = track.track_id in embed_now
+            lm = None
+            if self._landmarks or want_embed:
+                t = time.perf_counter()
+                try:
+                    lm = track_landmarks(self.analyzer, bgr, det.box, st, self.landmark_every)
+                except (ValueError, RuntimeError) as err:  # a face cut by the frame's border, ...
+                    log.debug("landmarks failed for %s: %s", det.box, err)
+                    want_embed = False
+                stage["landmarks"] += (time.perf_counter() - t) * 1000.0
+            if want_embed:
+                st.embed_pending = now
+                t = time.perf_counter()
+                if self._recognition.start(track.track_id, bgr, lm, now):
+                    stage["embed"] += (time.perf_counter() - t) * 1000.0
+                result = self._recognition.take(track.track_id)  # the synchronous path has it already
+                if result is not None:
+                    st.accept_embedding(result)
+            if not has_gallery:
+                st.identity = None
+                identity = Identity()
+            elif st.embedding is not None and (st.identity is None or gallery_changed):
+                st.identity = identity = gallery.match(st.embedding)
+            else:
+                identity = st.identity or Identity()
+            faces.append(FaceRecord(box=det.box, confidence=float(det.confidence),
+                                    landmarks=lm if self._landmarks else None, identity=identity,
+                                    track_id=track.track_id, embedding=st.embedding))
+            crop_src.append(lm if lm is not None else det)
+
+        # emotion: one batched call for every face of the frame, then the per-track EMA
+        if faces and getattr(self.analyzer, "classifier", True) is not None:
+            t = time.perf_counter()
+            if self._plain_classifier is not None:
+                # TTA spread over time: the plain crop on even frames, its mirror image on odd ones;
+                # the per-track EMA averages the two as the classifier's own TTA would, at half the cost
+                crops = np.stack([self.analyzer.fer_crop(bgr, f) for f in crop_src])
+                if self._frame_no % 2:
+                    crops = np.ascontiguousarray(crops[:, :, ::-1])
+                probs = np.asarray(self._plain_classifier.predict(crops), np.float32)
+            elif hasattr(self.analyzer, "classify_many"):
+                probs = np.asarray(self.analyzer.classify_many(bgr, crop_src), np.float32)
+            else:
+                probs = np.stack([np.asarray(self.analyzer.classify(bgr, f), np.float32).reshape(-1)
+                                  for f in crop_src])
+            for face, track, p in zip(faces, matched, probs):
+                st = state_of(track)
+                st.ema = smooth(st.ema, p, self.ema_alpha)
+                face.scores = st.ema.copy()
+            stage["classify"] = (time.perf_counter() - t) * 1000.0
+        if done:  # results for tracks not on this frame: keep them for when the track comes back
+            self._recognition.keep({tid: res for tid, res in done.items()
+                                    if tid not in live and self.tracker.get(tid) is not None})
+        return faces, stage
+
+    def _history_rows(self, faces: list[FaceRecord], now: float) -> list[dict]:
+        """One row per track per `row_interval_s`; sooner (but not within `min_row_gap_s`) when the
+        smoothed dominant emotion or the name changes. A new track's first row waits (up to
+        `row_interval_s`) for its first recognition, so it is not written as "unknown" needlessly."""
+        rows = []
+        for f in faces:
+            track = self.tracker.get(f.track_id) if f.track_id is not None else None
+            if track is None:
+                continue
+            st = state_of(track)
+            last = st.row_at
+            if last is None and st.embed_pending is not None and st.embedding is None \
+                    and now - track.first_seen < self.row_interval_s:
+                continue
+            due = last is None or now - last >= self.row_interval_s - 1e-9
+            changed = (last is not None and now - last >= self.min_row_gap_s
+                       and (f.dominant, f.identity.name) != st.row_state)
+            if due or changed:
+                rows.append(make_row(f, now, source=self.source))
+                st.row_at, st.row_state = now, (f.dominant, f.identity.name)
+        return rows
+
+    def _fps(self, now: float) -> float | None:
+        with self._state_lock:
+            times = [t for t in self._frame_times if now - t <= 2.0]
+        if len(times) < 2 or now - times[0] <= 0:
+            return None
+        return len(times) / (now - times[0])
+
+    def _render(self, bgr: np.ndarray, faces: list[FaceRecord], fps: float | None, ms: float,
+                error: str | None) -> np.ndarray:
+        if not self.draw:
+            return bgr
+        from emotion.draw import annotate
+
+        extra = f"{ms:.0f} ms  {self._mode}"
+        if error is not None:
+            extra = f"error: {error}"[:80]
+        return annotate(bgr, faces, landmarks=self._landmarks, fps=fps, extra_text=extra)
+
+    # ---- readers (any thread) ----------------------------------------------------------------------
+
+    def last_stage_ms(self) -> dict[str, float]:
+        """ms per stage of the last frame (detect, landmarks, embed, classify, draw)."""
+        with self._state_lock:
+            return dict(self._stage_ms)
+
+    def last_frame(self) -> tuple[np.ndarray | None, list[FaceRecord], float | None]:
+        """(last annotated frame, its faces, its clock time) for the Capture button."""
+        with self._state_lock:
+            return self._last_frame, list(self._last_faces), self._last_time
+
+    def mix(self, seconds: float = 10.0, *, now: float | None = None) -> dict[str, float]:
+        """Mean smoothed emotion scores over every face seen in the last `seconds` (EMOTIONS order;
+        all zero when nothing was seen)."""
+        entries = self._recent(seconds, now)
+        if not entries:
+            return {e: 0.0 for e in EMOTIONS}
+        m = np.mean(np.stack([e[4] for e in entries]), axis=0)
+        return {e: float(v) for e, v in zip(EMOTIONS, m)}
+
+    def person_mix(self, seconds: float = 10.0, *, now: float | None = None) -> dict[str, dict[str, float]]:
+        """Per name (recognised people; "unknown" for the rest): mean scores over the last `seconds`."""
+        groups: dict[str, list[np.ndarray]] = {}
+        for _, _, name, _, scores in self._recent(seconds, now):
+            groups.setdefault(name or UNKNOWN, []).append(scores)
+        return {name: {e: float(v) for e, v in zip(EMOTIONS, np.mean(np.stack(s), axis=0))}
+                for name, s in sorted(groups.items())}
+
+    def _recent(self, seconds: float, now: float | None) -> list:
+        with self._state_lock:
+            if now is None:
+                now = self._last_time if self._last_time is not None else self.clock()
+            cutoff = now - seconds
+            return [e for e in self._ring if e[0] >= cutoff and e[4] is not None]
+
+    def timeline(self, seconds: float = 10.0) -> list[dict]:
+        """The ring buffer's entries of the last `seconds`: time, track, name, emotion and scores."""
+        return [{"time": t, "track_id": tid, "name": name, "emotion": dom,
+                 **{e: float(v) for e, v in zip(EMOTIONS, scores)}}
+                for t, tid, name, dom, scores in self._recent(seconds, None)]
+
+    def snapshot(self, seconds: float = 10.0) -> dict[str, Any]:
+        """Everything the page's fragment shows, read under the state lock: fps, latency p50/p95,
+        per-stage ms of the last frame, faces on the last frame, the mix of the last `seconds`
+        overall and per person, the history writer's counters and the last error."""
+        with self._state_lock:
+            lat = list(self._latencies)[-300:]
+            now = self._last_time
+            faces = list(self._last_faces)
+            stage = dict(self._stage_ms)
+            info = {"frames": self._frames, "errors": self._errors, "error": self._last_error,
+                    "mode": self._mode, "landmarks": self._landmarks, "last_time": now}
+        fps = self._fps(now) if now is not None else None
+        info.update(
+            fps=fps,
+            latency_ms={"last": lat[-1] if lat else None, "p50": _percentile(lat, 50), "p95": _percentile(lat, 95)},
+            stage_ms=stage,
+            faces=[{"track_id": f.track_id, "name": f.identity.name, "emotion": f.dominant,
+                    "score": f.dominant_score} for f in faces],
+            mix=self.mix(seconds),
+            person_mix=self.person_mix(seconds),
+            history=self.writer.stats() if self.writer is not None else None,
+        )
+        return info
+
+    # ---- lifecycle ---------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget tracks and statistics (a new stream on the same analyzer)."""
+        with self._proc_lock, self._state_lock:
+            self.tracker.reset()
+            self._frame_no = 0
+            self._latencies.clear()
+            self._frame_times.clear()
+            self._ring.clear()
+            self._last_frame, self._last_faces, self._last_time = None, [], None
+            self._stopped = False
+        self._recognition.clear()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Flush the history writer (rows of the last frames included). True when nothing is left
+        pending. Safe to call twice; `process` may be called again afterwards."""
+        self._stopped = True
+        if self.writer is None:
+            return True
+        return self.writer.stop(timeout=timeout)
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """`stop()` and end the recognition worker (the object is not used again)."""
+        ok = self.stop(timeout)
+        self._recognition.close()
+        return ok
+

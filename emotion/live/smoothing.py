@@ -1,0 +1,43 @@
+"""Emotion scores over time: the per-track moving average, and the plain twin of a TTA classifier
+whose alternating plain/mirrored crops that average combines."""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+
+_TWINS: dict[tuple, Any] = {}
+_TWINS_LOCK = threading.Lock()
+
+
+def plain_twin(classifier: Any) -> Any:
+    """The classifier without test-time augmentation (a FerNetClassifier with tta=False on the same
+    weights), built once per process and weights file; None when `classifier` has no TTA to spread."""
+    if classifier is None or not getattr(classifier, "tta", False):
+        return None
+    try:
+        from emotion.classify.fernet import FerNetClassifier
+    except ImportError:  # pragma: no cover
+        return None
+    if not isinstance(classifier, FerNetClassifier):
+        return None
+    path = getattr(classifier, "path", None)
+    try:
+        key = (str(path), path.stat().st_mtime_ns)
+    except (AttributeError, OSError):
+        return None
+    with _TWINS_LOCK:
+        twin = _TWINS.get(key)
+        if twin is None:
+            twin = FerNetClassifier(path.parent, tta=False)
+            _TWINS[key] = twin
+        return twin
+
+
+def smooth(previous: np.ndarray | None, scores: np.ndarray, alpha: float) -> np.ndarray:
+    """One step of the per-track exponential moving average of emotion scores, renormalised to sum
+    to 1 (the first frame's scores as they are)."""
+    ema = scores if previous is None else alpha * scores + (1.0 - alpha) * previous
+    return (ema / max(float(ema.sum()), 1e-12)).astype(np.float32)

@@ -1,0 +1,52 @@
+"""What the live analyser remembers about one tracked face between frames (`TrackState`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from emotion.records import Box, Identity
+
+__all__ = ["TrackState", "state_of"]
+
+
+@dataclass
+class TrackState:
+    """Per-track memory, kept on ``Track.data["live"]`` (see `state_of`)."""
+
+    #: the detector's confidence on the last frame
+    confidence: float = 0.0
+    #: the frame phase at which this track refits its landmarks (spreads refits of several faces)
+    phase: int = 0
+    #: the last 68 points, the box they were fitted on, and how many frames they have only followed it
+    landmarks: np.ndarray | None = None
+    landmarks_box: Box | None = None
+    landmarks_age: int = 0
+    #: the last embedding and the stream time it was computed at
+    embedding: np.ndarray | None = None
+    embedded_at: float = -1e18
+    #: stream time an embedding was asked for and has not arrived yet
+    embed_pending: float | None = None
+    #: the embedding matched against the current gallery (None: match again)
+    identity: Identity | None = None
+    #: smoothed emotion scores (EMOTIONS order)
+    ema: np.ndarray | None = None
+    #: stream time of the last history row, and its (dominant, name)
+    row_at: float | None = None
+    row_state: tuple[str | None, str] | None = None
+
+    def accept_embedding(self, result: tuple[np.ndarray | None, float]) -> None:
+        """Take a finished embedding job's ``(embedding or None, asked_at)``."""
+        self.embed_pending = None
+        if result[0] is not None:
+            self.embedding, self.embedded_at = result
+            self.identity = None  # matched again against the current gallery
+
+
+def state_of(track: Any) -> TrackState:
+    """The `TrackState` of a `emotion.tracking.Track`, made on first use."""
+    state = track.data.get("live")
+    if state is None:
+        state = track.data["live"] = TrackState(phase=track.track_id)
+    return state
