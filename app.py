@@ -2,8 +2,8 @@
 
 The entry point only routes: signed-out visitors get Login and Register; signed-in users get Photo
 (the default), Live, People, History, Settings and Models, and a Log out button. Sessions end after
-30 minutes without activity (EMOTION_SESSION_TIMEOUT_MIN). The pages live in pages/, their shared
-helpers in pages/shared.py, every label in pages/i18n.py.
+30 minutes without activity (EMOTION_SESSION_TIMEOUT_MIN). The thin page scripts live in pages/,
+their helpers in the ui/ package, every label in ui/i18n.py.
 """
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages import shared
-from pages.i18n import language_switch, t
+from ui import gate, outage, resources, text
+from ui.i18n import language_switch, t
 
 HERE = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="Emotion dashboard", page_icon="🙂", layout="wide")
-shared.begin_run()
+gate.begin_run()
 language_switch()
 
-user = shared.check_session()
+user = gate.check_session()
 
 if user is None:
     pages = [
@@ -38,13 +38,13 @@ else:
         st.Page("pages/models.py", title=t("nav_models"), icon=":material/memory:"),
     ]
     with st.sidebar:
-        st.caption(t("signed_in_as", name=shared.md(user["name"])))
+        st.caption(t("signed_in_as", name=text.md(user["name"])))
         if st.button(t("logout"), key="logout_button", icon=":material/logout:"):
-            shared.sign_out(flash=t("logged_out"))
+            gate.sign_out(flash=t("logged_out"))
             st.rerun()
 
 # The database being down is said once, on every page; pages that need it carry on without it.
-with shared.db_guard():
-    shared.get_store()
+with outage.db_guard():
+    resources.get_store()
 
 st.navigation(pages).run()

@@ -12,21 +12,13 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from emotion.records import EMOTIONS, FaceRecord
+from emotion.palette import EMOTION_BGR, EMOTION_RGB, KNOWN_RGB, NO_EMOTION_RGB, UNKNOWN_RGB
+from emotion.records import FaceRecord
 
-#: BGR colour per emotion
-EMOTION_COLORS: dict[str, tuple[int, int, int]] = {
-    "angry": (40, 40, 220),      # red
-    "disgust": (40, 140, 40),    # green
-    "fear": (160, 60, 140),      # purple
-    "happy": (0, 200, 255),      # amber
-    "sad": (200, 120, 30),       # blue
-    "surprise": (220, 200, 0),   # cyan
-    "neutral": (200, 200, 200),  # light grey
-}
-NO_EMOTION_COLOR = (255, 255, 255)
-UNKNOWN_COLOR = (150, 150, 150)
-KNOWN_COLOR = (80, 220, 80)
+EMOTION_COLORS = EMOTION_BGR  # BGR colour per emotion (emotion.palette)
+NO_EMOTION_COLOR = NO_EMOTION_RGB[::-1]
+UNKNOWN_COLOR = UNKNOWN_RGB[::-1]
+KNOWN_COLOR = KNOWN_RGB[::-1]
 LANDMARK_COLOR = (255, 255, 0)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -104,7 +96,7 @@ def annotate(bgr: np.ndarray, faces: Sequence[FaceRecord], *, landmarks: bool = 
 
 def legend() -> dict[str, tuple[int, int, int]]:
     """Emotion -> RGB colour (for UI legends)."""
-    return {e: tuple(int(c) for c in EMOTION_COLORS[e][::-1]) for e in EMOTIONS}
+    return dict(EMOTION_RGB)
 
 
 def to_png(bgr: np.ndarray) -> bytes:

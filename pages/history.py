@@ -3,20 +3,19 @@ Plotly charts (distribution, timeline, per person), a paginated table, CSV expor
 annotated snapshots, and "delete my history" with confirmation."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import streamlit as st
 
-from pages import shared
-from pages.i18n import t
+from ui import charts, gate, outage, resources, uploads
+from ui.i18n import t
 
 PAGE_SIZE = 50
-FREQS = {"minute": "min", "hour": "h", "day": "D"}
 
-user = shared.require_user()
+user = gate.require_user()
 uid = user["id"]
 st.title(t("history_title"))
-flash = shared.pop_flash()
+flash = gate.pop_flash()
 if flash:
     st.success(flash)
 
@@ -24,9 +23,9 @@ from emotion.records import EMOTIONS  # noqa: E402
 
 SOURCES = ("photo", "camera", "video")
 people = []
-with shared.db_guard() as guard:
-    people = shared.get_store().list_people(uid)
-    total = shared.get_store().history_count(uid)
+with outage.db_guard() as guard:
+    people = resources.get_store().list_people(uid)
+    total = resources.get_store().history_count(uid)
 if guard.failed:
     st.stop()
 if total == 0:
@@ -57,67 +56,38 @@ end = datetime.combine(end_d, time.min, tzinfo=timezone.utc) + timedelta(days=1)
 filters = dict(start=start, end=end, person_ids=chosen_people or None, sources=chosen_sources or None)
 
 frame = None
-with shared.db_guard() as guard:
-    frame = shared.get_store().history_frame(uid, **filters)
+with outage.db_guard() as guard:
+    frame = resources.get_store().history_frame(uid, **filters)
 if guard.failed or frame is None:
     st.stop()
 
+labels = charts.emotion_labels()
+who = "person" if "person" in frame.columns else "name"  # the name as seen at the time
+df = None
 if frame.empty:
     st.info(t("history_no_match"))
 else:
-    import pandas as pd
-    import plotly.express as px
-
-    colors = {"angry": "#d62728", "disgust": "#8c564b", "fear": "#9467bd", "happy": "#f2b701",
-              "sad": "#1f77b4", "surprise": "#ff7f0e", "neutral": "#7f7f7f"}
-    labels = {e: t("emo_" + e) for e in EMOTIONS}
-    who = "person" if "person" in frame.columns else "name"  # the name as seen at the time
-    df = frame.dropna(subset=["dominant"]).copy()
-    df["emotion"] = pd.Categorical(df["dominant"], categories=list(EMOTIONS))
     st.metric(t("faces_in_range"), len(frame))
+    df = charts.with_emotion_category(frame)
     if df.empty:
         st.info(t("history_no_emotions"))
         df = None
 
-if frame is not None and not frame.empty and df is not None:
+if df is not None:
     tab_dist, tab_time, tab_people = st.tabs([t("chart_distribution"), t("chart_timeline"), t("chart_people")])
     with tab_dist:
         kind = st.radio(t("chart_kind"), ["bar", "pie"], format_func=lambda k: t("chart_" + k), horizontal=True,
                         key="hist_dist_kind")
-        counts = df["emotion"].value_counts(sort=False).reindex(list(EMOTIONS), fill_value=0)
-        dist = pd.DataFrame({"emotion": [labels[e] for e in EMOTIONS], "key": list(EMOTIONS),
-                             "count": counts.values})
-        cmap = {labels[e]: colors[e] for e in EMOTIONS}
-        if kind == "pie":
-            fig = px.pie(dist[dist["count"] > 0], names="emotion", values="count", color="emotion",
-                         color_discrete_map=cmap)
-        else:
-            fig = px.bar(dist, x="emotion", y="count", color="emotion", color_discrete_map=cmap,
-                         labels={"emotion": t("col_emotion"), "count": t("count")})
-            fig.update_layout(showlegend=False)
-        st.plotly_chart(fig, key="hist_dist_chart")
-
+        st.plotly_chart(charts.distribution_chart(df, kind), key="hist_dist_chart")
     with tab_time:
         c1, c2 = st.columns(2)
-        gran = c1.radio(t("granularity"), list(FREQS), index=1, format_func=lambda g: t("per_" + g),
+        gran = c1.radio(t("granularity"), list(charts.FREQS), index=1, format_func=lambda g: t("per_" + g),
                         horizontal=True, key="hist_gran")
         style = c2.radio(t("chart_style"), ["area", "lines"], format_func=lambda s: t("style_" + s),
                          horizontal=True, key="hist_style")
-        ts = (df.assign(bucket=df["time"].dt.floor(FREQS[gran]))
-              .groupby(["bucket", "emotion"], observed=False).size().rename("count").reset_index())
-        ts["emotion"] = ts["emotion"].astype(str).map(labels)
-        plot = px.area if style == "area" else px.line
-        fig = plot(ts, x="bucket", y="count", color="emotion", color_discrete_map=cmap,
-                   labels={"bucket": t("time_utc"), "count": t("count"), "emotion": t("col_emotion")})
-        st.plotly_chart(fig, key="hist_time_chart")
-
+        st.plotly_chart(charts.timeline_chart(df, gran, style), key="hist_time_chart")
     with tab_people:
-        per = (df.assign(person=df[who].fillna("unknown").replace("unknown", unknown_label))
-               .groupby(["person", "emotion"], observed=False).size().rename("count").reset_index())
-        per["emotion"] = per["emotion"].astype(str).map(labels)
-        fig = px.bar(per, x="person", y="count", color="emotion", color_discrete_map=cmap, barmode="stack",
-                     labels={"person": t("col_name"), "count": t("count"), "emotion": t("col_emotion")})
-        st.plotly_chart(fig, key="hist_people_chart")
+        st.plotly_chart(charts.people_chart(df, who), key="hist_people_chart")
 
 if frame is not None and not frame.empty:
     # ---- table + CSV ---------------------------------------------------------------------------------
@@ -140,16 +110,16 @@ if frame is not None and not frame.empty:
 # ---- snapshots -------------------------------------------------------------------------------------
 st.subheader(t("snapshots"))
 snaps = []
-with shared.db_guard():
-    snaps = shared.get_store().list_snapshots(uid, limit=200, start=start, end=end)
+with outage.db_guard():
+    snaps = resources.get_store().list_snapshots(uid, limit=200, start=start, end=end)
 if not snaps:
     st.caption(t("no_snapshots"))
 else:
     labels_by_id = {s.id: f"{s.created:%Y-%m-%d %H:%M:%S} UTC · {s.description or '#' + str(s.id)}" for s in snaps}
     sid = st.selectbox(t("snapshot_pick"), list(labels_by_id), format_func=labels_by_id.get, key="hist_snapshot")
     snap = None
-    with shared.db_guard():
-        snap = shared.get_store().get_snapshot(uid, sid)
+    with outage.db_guard():
+        snap = resources.get_store().get_snapshot(uid, sid)
     if snap is not None:
         st.image(snap.png, width=480)
         st.download_button(t("download_snapshot"), data=snap.png, file_name=f"snapshot-{snap.id}.png",
@@ -160,11 +130,11 @@ with st.expander(t("delete_history_title"), icon="🗑️"):
     st.warning(t("delete_history_warning"))
     sure = st.checkbox(t("delete_history_confirm"), key="hist_delete_ok")
     if st.button(t("delete_history"), key="hist_delete", disabled=not sure, type="primary"):
-        with shared.db_guard():
-            store = shared.get_store()
+        with outage.db_guard():
+            store = resources.get_store()
             n = store.delete_history(uid)
             for s in store.list_snapshots(uid, limit=None):
                 store.delete_snapshot(uid, s.id)
-            st.session_state.pop(shared.PHOTO_SAVED_KEY, None)
-            st.session_state[shared.FLASH_KEY] = t("history_deleted", n=n)
+            st.session_state.pop(uploads.PHOTO_SAVED_KEY, None)
+            st.session_state[gate.FLASH_KEY] = t("history_deleted", n=n)
             st.rerun()

@@ -23,8 +23,8 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from pages import shared
-from pages.i18n import t
+from ui import charts, app_config, gate, outage, resources, text, uploads, user_settings
+from ui.i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +71,16 @@ class _StoreRef:
         return self.store
 
 
-def _build_stream(user: dict, settings: shared.Settings, analyzer):
+def _build_stream(user: dict, settings: user_settings.Settings, analyzer):
     from emotion.recognize.gallery import Gallery
     from emotion.live import HistoryWriter, RefreshingGallery, StreamingAnalyzer, store_sink
 
     store = None
-    with shared.db_guard(show=False):
-        store = shared.get_store()
-    ref = _StoreRef(shared.database_url(), store)
+    with outage.db_guard(show=False):
+        store = resources.get_store()
+    ref = _StoreRef(app_config.database_url(), store)
     uid = int(user["id"])
-    defaults = shared.recognizer_defaults(settings.recognizer) or ("euclidean_l2", 0.4)
+    defaults = resources.recognizer_defaults(settings.recognizer) or ("euclidean_l2", 0.4)
     metric = defaults[0]
     threshold = settings.threshold if settings.threshold is not None else defaults[1]
 
@@ -99,13 +99,13 @@ def _build_stream(user: dict, settings: shared.Settings, analyzer):
                              row_interval_s=history_period())
 
 
-def session_stream(user: dict, settings: shared.Settings):
+def session_stream(user: dict, settings: user_settings.Settings):
     """This session's StreamingAnalyzer, rebuilt when the user or the models change."""
     ident = (user["id"], settings.analyzer_key(), settings.threshold)
     stream = st.session_state.get(STREAM_KEY)
     if stream is not None and st.session_state.get(STREAM_ID_KEY) == ident:
         return stream
-    analyzer = shared.get_analyzer(settings)
+    analyzer = resources.get_analyzer(settings)
     if stream is not None:
         stream.stop(timeout=2.0)
     with st.spinner(t("loading_models"), show_time=True):
@@ -115,8 +115,8 @@ def session_stream(user: dict, settings: shared.Settings):
     return stream
 
 
-user = shared.require_user()
-settings = shared.get_settings()
+user = gate.require_user()
+settings = user_settings.get_settings()
 
 st.title(t("live_title"))
 st.caption(t("live_hint"))
@@ -167,43 +167,11 @@ if not playing:
             stream.writer.start()
 
 
-def _mix_chart(mix: dict, key: str):
-    import pandas as pd
-    import plotly.express as px
-
-    from emotion.records import EMOTIONS
-
-    labels = {"angry": t("emo_angry"), "disgust": t("emo_disgust"), "fear": t("emo_fear"),
-              "happy": t("emo_happy"), "sad": t("emo_sad"), "surprise": t("emo_surprise"),
-              "neutral": t("emo_neutral")}
-    df = pd.DataFrame({"emotion": [labels[e] for e in EMOTIONS], "score": [mix.get(e, 0.0) for e in EMOTIONS]})
-    fig = px.bar(df, x="emotion", y="score", range_y=[0, 1], labels={"emotion": "", "score": ""})
-    fig.update_layout(height=260, margin=dict(l=0, r=0, t=10, b=0), showlegend=False)
-    st.plotly_chart(fig, key=key)
-
-
-def _person_chart(per: dict, key: str):
-    import pandas as pd
-    import plotly.express as px
-
-    from emotion.records import EMOTIONS
-
-    labels = {"angry": t("emo_angry"), "disgust": t("emo_disgust"), "fear": t("emo_fear"),
-              "happy": t("emo_happy"), "sad": t("emo_sad"), "surprise": t("emo_surprise"),
-              "neutral": t("emo_neutral")}
-    rows = [{"person": name, "emotion": labels[e], "score": mix.get(e, 0.0)}
-            for name, mix in per.items() for e in EMOTIONS]
-    fig = px.bar(pd.DataFrame(rows), x="person", y="score", color="emotion", barmode="stack",
-                 labels={"person": "", "score": "", "emotion": ""})
-    fig.update_layout(height=260, margin=dict(l=0, r=0, t=10, b=0))
-    st.plotly_chart(fig, key=key)
-
-
 @st.fragment(run_every=1.0 if playing else None)
 def live_panel() -> None:
     snap = stream.snapshot(10.0)
     if playing:
-        shared.touch_session()  # watching the camera is activity
+        gate.touch_session()  # watching the camera is activity
     m1, m2, m3 = st.columns(3)
     fps = snap.get("fps")
     lat = snap.get("latency_ms") or {}
@@ -214,7 +182,7 @@ def live_panel() -> None:
     faces = snap.get("faces") or []
     if faces:
         st.markdown("  \n".join(
-            t("live_face_line", track=f["track_id"], name=shared.md(f["name"]),
+            t("live_face_line", track=f["track_id"], name=text.md(f["name"]),
               emotion=t("emo_" + f["emotion"]) if f.get("emotion") else "–",
               score=f"{f['score']:.0%}" if f.get("score") is not None else "")
             for f in faces))
@@ -233,10 +201,10 @@ def live_panel() -> None:
     left, right = st.columns(2)
     with left:
         st.subheader(t("live_mix_title"))
-        _mix_chart(snap["mix"], "live_mix_chart")
+        st.plotly_chart(charts.mix_chart(snap["mix"]), key="live_mix_chart")
     with right:
         st.subheader(t("live_person_title"))
-        _person_chart(snap["person_mix"], "live_person_chart")
+        st.plotly_chart(charts.person_mix_chart(snap["person_mix"]), key="live_person_chart")
 
 
 live_panel()
@@ -249,11 +217,11 @@ if st.button(t("live_capture"), icon="📸", key="live_capture_button"):
         from emotion.draw import to_png
         from emotion.live import make_row
 
-        taken = datetime.fromtimestamp(when, tz=timezone.utc) if when else shared.now_utc()
-        png = to_png(shared.shrink(frame, shared.SNAPSHOT_MAX_SIDE))
+        taken = datetime.fromtimestamp(when, tz=timezone.utc) if when else gate.now_utc()
+        png = to_png(uploads.shrink(frame, uploads.SNAPSHOT_MAX_SIDE))
         st.session_state[CAPTURE_KEY] = png
-        with shared.db_guard(t("db_unreachable_not_saved")):
-            store = shared.get_store()
+        with outage.db_guard(t("db_unreachable_not_saved")):
+            store = resources.get_store()
             snap_id = store.save_snapshot(user["id"], png, description="live capture", time=taken)
             rows = [dict(make_row(f, taken), snapshot_id=snap_id) for f in faces]
             store.add_history(user["id"], rows, source="camera")

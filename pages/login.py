@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import shared
-from pages.i18n import t
+from ui import gate, outage, resources
+from ui.i18n import t
 
-shared.ensure_gate()
+gate.ensure_gate()
 st.title(t("login_title"))
 
-flash = shared.pop_flash()
+flash = gate.pop_flash()
 if flash:
     st.info(flash)
 
@@ -26,15 +26,15 @@ if submitted:
     from emotion.auth import AccountLocked, AuthError, login
 
     user = None
-    with shared.db_guard():
+    with outage.db_guard():
         try:
-            user = login(shared.get_store(), name, password)
+            user = login(resources.get_store(), name, password)
         except AccountLocked as err:
             st.error(str(err) or t("account_locked"), icon="🔒")
         except AuthError as err:
             st.error(str(err) or t("wrong_credentials"))
     if user is not None:
-        shared.sign_in(user)
+        gate.sign_in(user)
         st.rerun()
 
 st.caption(t("no_account_yet"))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import shared
-from pages.i18n import t
+from ui import gate, outage, resources, text, user_settings
+from ui.i18n import t
 
-shared.require_user()
+gate.require_user()
 st.title(t("models_title"))
 st.caption(t("models_intro"))
 
@@ -16,7 +16,7 @@ try:
 
     rows = describe_models()
 except Exception as err:  # the page must render even when a model package is broken
-    st.error(t("models_error", error=shared.md(err)))
+    st.error(t("models_error", error=text.md(err)))
     rows = []
 
 if rows:
@@ -40,9 +40,9 @@ if rows:
         "note": t("col_note"),
     })
 
-settings = shared.get_settings()
+settings = user_settings.get_settings()
 st.subheader(t("models_in_use"))
 st.write({t("detector"): settings.detector, t("recognizer"): settings.recognizer,
           t("classifier"): settings.classifier})
-with shared.db_guard(show=False):
-    st.caption(t("database", url=shared.md(shared.get_store().url)))
+with outage.db_guard(show=False):
+    st.caption(t("database", url=text.md(resources.get_store().url)))

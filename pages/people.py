@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import shared
-from pages.i18n import t
+from ui import gate, outage, resources, text, uploads, user_settings
+from ui.i18n import t
 
-user = shared.require_user()
-settings = shared.get_settings()
+user = gate.require_user()
+settings = user_settings.get_settings()
 uid = user["id"]
 
 st.title(t("people_title"))
@@ -21,15 +21,15 @@ def embed_uploads(files) -> tuple[list[tuple], list[str]]:
     JPEG thumbnail) per photo, from its largest face; photos without a face are rejected."""
     from emotion.imageio import ImageError, load_image
 
-    analyzer = shared.get_analyzer(settings)
+    analyzer = resources.get_analyzer(settings)
     items, errors = [], []
     for f in files:
         data = f.getvalue()
-        if len(data) > shared.MAX_UPLOAD_BYTES:
-            errors.append(t("file_rejected", file=f.name, error=t("file_too_big", mb=shared.MAX_UPLOAD_MB)))
+        if len(data) > uploads.MAX_UPLOAD_BYTES:
+            errors.append(t("file_rejected", file=f.name, error=t("file_too_big", mb=uploads.MAX_UPLOAD_MB)))
             continue
         try:
-            bgr = load_image(data, max_bytes=shared.MAX_UPLOAD_BYTES)
+            bgr = load_image(data, max_bytes=uploads.MAX_UPLOAD_BYTES)
         except ImageError as err:
             errors.append(t("file_rejected", file=f.name, error=str(err)))
             continue
@@ -38,21 +38,21 @@ def embed_uploads(files) -> tuple[list[tuple], list[str]]:
             errors.append(t("file_no_face", file=f.name))
             continue
         face = faces[0]  # the engine returns the largest face first
-        items.append((settings.recognizer, face.embedding, shared.face_thumbnail(bgr, face.box)))
+        items.append((settings.recognizer, face.embedding, uploads.face_thumbnail(bgr, face.box)))
     return items, errors
 
 
 def show_errors(errors: list[str]) -> None:
     for e in errors:
-        st.error(shared.md(e))
+        st.error(text.md(e))
 
 
 # ---- enrol -----------------------------------------------------------------------------------------
 with st.form("enrol_form", clear_on_submit=False):
     st.subheader(t("enrol_title"))
     new_name = st.text_input(t("person_name"), key="enrol_name", max_chars=100)
-    photos = st.file_uploader(t("enrol_photos"), type=shared.IMAGE_TYPES, accept_multiple_files=True,
-                              key="enrol_photos", max_upload_size=shared.MAX_UPLOAD_MB)
+    photos = st.file_uploader(t("enrol_photos"), type=uploads.IMAGE_TYPES, accept_multiple_files=True,
+                              key="enrol_photos", max_upload_size=uploads.MAX_UPLOAD_MB)
     enrol = st.form_submit_button(t("enrol_button"), type="primary")
 
 if enrol:
@@ -69,23 +69,23 @@ if enrol:
         if not items:
             st.error(t("enrol_nothing_usable"))
         else:
-            with shared.db_guard():
+            with outage.db_guard():
                 try:
-                    person = shared.get_store().add_person(uid, name)
+                    person = resources.get_store().add_person(uid, name)
                 except NameTaken:
-                    st.error(t("person_exists", name=shared.md(name)))
+                    st.error(t("person_exists", name=text.md(name)))
                 except ValueError as err:
-                    st.error(shared.md(err))
+                    st.error(text.md(err))
                 else:
-                    shared.get_store().add_embeddings(uid, person.id, items)
-                    shared.invalidate_gallery(uid)
-                    st.success(t("enrolled", name=shared.md(person.name), n=len(items)))
+                    resources.get_store().add_embeddings(uid, person.id, items)
+                    resources.invalidate_gallery(uid)
+                    st.success(t("enrolled", name=text.md(person.name), n=len(items)))
 
 # ---- the people ------------------------------------------------------------------------------------
 st.subheader(t("people_list"))
 people = []
-with shared.db_guard() as guard:
-    people = shared.get_store().list_people(uid)
+with outage.db_guard() as guard:
+    people = resources.get_store().list_people(uid)
 if guard.failed:
     st.stop()
 if not people:
@@ -94,31 +94,31 @@ if not people:
 
 for person in people:
     pid = person.id
-    with st.expander(t("person_label", name=shared.md(person.name), n=person.embedding_count)):
+    with st.expander(t("person_label", name=text.md(person.name), n=person.embedding_count)):
         thumbs = []
-        with shared.db_guard():
-            thumbs = [e.thumbnail for e in shared.get_store().list_embeddings(uid, pid) if e.thumbnail]
+        with outage.db_guard():
+            thumbs = [e.thumbnail for e in resources.get_store().list_embeddings(uid, pid) if e.thumbnail]
         if thumbs:
             st.image(thumbs[:24], width=80)
         else:
             st.caption(t("no_thumbnails"))
 
         with st.form(f"add_photos_{pid}"):
-            more = st.file_uploader(t("add_photos"), type=shared.IMAGE_TYPES, accept_multiple_files=True,
-                                    key=f"more_{pid}", max_upload_size=shared.MAX_UPLOAD_MB)
+            more = st.file_uploader(t("add_photos"), type=uploads.IMAGE_TYPES, accept_multiple_files=True,
+                                    key=f"more_{pid}", max_upload_size=uploads.MAX_UPLOAD_MB)
             if st.form_submit_button(t("add_photos_button")) and more:
                 from emotion.store import PersonNotFound
 
                 items, errors = embed_uploads(more)
                 show_errors(errors)
                 if items:
-                    with shared.db_guard():
+                    with outage.db_guard():
                         try:
-                            shared.get_store().add_embeddings(uid, pid, items)
+                            resources.get_store().add_embeddings(uid, pid, items)
                         except PersonNotFound:
                             st.error(t("person_gone"))
                         else:
-                            shared.invalidate_gallery(uid)
+                            resources.invalidate_gallery(uid)
                             st.rerun()
 
         with st.form(f"rename_{pid}"):
@@ -126,23 +126,23 @@ for person in people:
             if st.form_submit_button(t("rename_button")):
                 from emotion.store import NameTaken
 
-                with shared.db_guard():
+                with outage.db_guard():
                     try:
-                        ok = shared.get_store().rename_person(uid, pid, renamed)
+                        ok = resources.get_store().rename_person(uid, pid, renamed)
                     except NameTaken:
-                        st.error(t("person_exists", name=shared.md(renamed)))
+                        st.error(t("person_exists", name=text.md(renamed)))
                     except ValueError as err:
-                        st.error(shared.md(err))
+                        st.error(text.md(err))
                     else:
                         if not ok:
                             st.error(t("person_gone"))
                         else:
-                            shared.invalidate_gallery(uid)
+                            resources.invalidate_gallery(uid)
                             st.rerun()
 
-        confirm = st.checkbox(t("delete_person_confirm", name=shared.md(person.name)), key=f"del_ok_{pid}")
+        confirm = st.checkbox(t("delete_person_confirm", name=text.md(person.name)), key=f"del_ok_{pid}")
         if st.button(t("delete_person"), key=f"del_{pid}", disabled=not confirm, type="primary"):
-            with shared.db_guard():
-                shared.get_store().delete_person(uid, pid)
-                shared.invalidate_gallery(uid)
+            with outage.db_guard():
+                resources.get_store().delete_person(uid, pid)
+                resources.invalidate_gallery(uid)
                 st.rerun()

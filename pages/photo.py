@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import shared
-from pages.i18n import t
+from ui import charts, gate, outage, resources, text, uploads, user_settings
+from ui.i18n import t
 
-user = shared.require_user()
-settings = shared.get_settings()
+user = gate.require_user()
+settings = user_settings.get_settings()
 
 st.title(t("photo_title"))
-flash = shared.pop_flash()
+flash = gate.pop_flash()
 if flash:
     st.success(flash)
 
-uploaded = st.file_uploader(t("photo_upload", mb=shared.MAX_UPLOAD_MB), type=shared.IMAGE_TYPES,
-                            key="photo_upload", max_upload_size=shared.MAX_UPLOAD_MB)
+uploaded = st.file_uploader(t("photo_upload", mb=uploads.MAX_UPLOAD_MB), type=uploads.IMAGE_TYPES,
+                            key="photo_upload", max_upload_size=uploads.MAX_UPLOAD_MB)
 c1, c2 = st.columns(2)
 show_landmarks = c1.toggle(t("show_landmarks"), value=settings.show_landmarks, key="photo_landmarks")
 save = c2.checkbox(t("save_to_history"), value=settings.save_history, key="photo_save")
@@ -27,7 +27,7 @@ if uploaded is None:
     st.stop()
 
 data = uploaded.getvalue()
-result = shared.analyze_upload(data, user, settings)
+result = uploads.analyze_upload(data, user, settings)
 if result.error:
     st.error(t("bad_image", error=result.error), icon="🖼️")
     st.stop()
@@ -35,18 +35,18 @@ if result.error:
 from emotion.draw import annotate, to_png  # noqa: E402 - only needed once there is a picture
 
 faces = result.faces
-classifier_error = getattr(shared.get_analyzer(settings), "classifier_error", None)
+classifier_error = getattr(resources.get_analyzer(settings), "classifier_error", None)
 if classifier_error:
     st.warning(t("classifier_missing"), icon="⚠️")
 annotated = annotate(result.bgr, faces, landmarks=show_landmarks)
-st.image(shared.displayable(annotated), channels="BGR", caption=t("photo_caption", n=len(faces)), width="stretch")
+st.image(uploads.displayable(annotated), channels="BGR", caption=t("photo_caption", n=len(faces)), width="stretch")
 
 if not faces:
     st.info(t("no_face"))
 else:
     from emotion.records import EMOTIONS
 
-    table = shared.faces_table(faces)
+    table = charts.faces_table(faces)
     config = {
         "face": st.column_config.NumberColumn("#", width="small"),
         "name": st.column_config.TextColumn(t("col_name")),
@@ -61,14 +61,14 @@ else:
         name = t("unknown") if not f.identity.known else f.identity.name
         emotion = t("emo_" + f.dominant) if f.dominant else "–"
         score = "" if f.dominant_score is None else f"{f.dominant_score:.0%}"
-        st.markdown(t("face_summary", i=i, name=shared.md(name), emotion=emotion, score=score))
+        st.markdown(t("face_summary", i=i, name=text.md(name), emotion=emotion, score=score))
 
     if save:
-        with shared.db_guard(t("db_unreachable_not_saved")):
-            new = shared.save_photo_history(user, result, shared.displayable(annotated), filename=uploaded.name)
+        with outage.db_guard(t("db_unreachable_not_saved")):
+            new = uploads.save_photo_history(user, result, uploads.displayable(annotated), filename=uploaded.name)
             if new:
                 st.toast(t("saved_rows", n=new), icon="💾")
-    if result.digest in st.session_state.get(shared.PHOTO_SAVED_KEY, set()):
+    if result.digest in st.session_state.get(uploads.PHOTO_SAVED_KEY, set()):
         st.caption(t("photo_in_history"))
 
 stem = (uploaded.name.rsplit(".", 1)[0] or "photo")[:80]

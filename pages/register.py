@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import shared
-from pages.i18n import t
+from ui import gate, outage, resources, text
+from ui.i18n import t
 
-shared.ensure_gate()
+gate.ensure_gate()
 st.title(t("register_title"))
 st.caption(t("register_rules"))
 
@@ -23,14 +23,14 @@ if submitted:
     from emotion.auth import AuthError, register
 
     user = None
-    with shared.db_guard():
+    with outage.db_guard():
         try:
-            user = register(shared.get_store(), name, password, confirm)
+            user = register(resources.get_store(), name, password, confirm)
         except AuthError as err:
             st.error(str(err))
     if user is not None:
-        shared.sign_in(user)
-        st.session_state[shared.FLASH_KEY] = t("welcome_new", name=shared.md(user.name))
+        gate.sign_in(user)
+        st.session_state[gate.FLASH_KEY] = t("welcome_new", name=text.md(user.name))
         st.rerun()
 
 st.caption(t("have_account"))

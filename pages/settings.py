@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import shared
-from pages.i18n import t
+from ui import gate, resources, user_settings
+from ui.i18n import t
 
-user = shared.require_user()
-settings = shared.get_settings()
+user = gate.require_user()
+settings = user_settings.get_settings()
 st.title(t("settings_title"))
 
-choices = shared.detector_choices() or [settings.detector]
+choices = user_settings.detector_choices() or [settings.detector]
 if settings.detector and settings.detector not in choices:
     choices = [settings.detector, *choices]
 detector = st.selectbox(t("detector"), choices, index=choices.index(settings.detector) if settings.detector in choices
                         else 0, help=t("detector_help"), key="set_detector")
 
-defaults = shared.recognizer_defaults(settings.recognizer)
+defaults = resources.recognizer_defaults(settings.recognizer)
 if defaults is None:
     st.warning(t("recognizer_unavailable"))
     threshold = settings.threshold
@@ -30,7 +30,7 @@ else:
                           key="set_threshold")
     if st.button(t("threshold_reset"), key="set_threshold_reset"):
         st.session_state.pop("set_threshold", None)
-        shared.update_settings(threshold=None)
+        user_settings.update_settings(threshold=None)
         st.rerun()
     if abs(threshold - default_threshold) < 1e-9:
         threshold = None  # follow the recogniser's default (and any later change of it)
@@ -38,7 +38,7 @@ else:
 show_landmarks = st.toggle(t("show_landmarks"), value=settings.show_landmarks, key="set_landmarks")
 save_history = st.toggle(t("save_default"), value=settings.save_history, key="set_save")
 
-new = shared.update_settings(detector=detector, threshold=threshold, show_landmarks=show_landmarks,
+new = user_settings.update_settings(detector=detector, threshold=threshold, show_landmarks=show_landmarks,
                              save_history=save_history)
 if new != settings:
     st.toast(t("settings_saved"), icon="✅")

@@ -21,7 +21,7 @@ TIMEOUT = 240  # the first analysis loads every model on a busy 2-core machine
 pytest.importorskip("streamlit.testing.v1")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from pages.i18n import EN, ZH, t  # noqa: E402
+from ui.i18n import EN, ZH, t  # noqa: E402
 
 PASSWORD = "correct horse 1"
 
@@ -144,7 +144,7 @@ def test_both_languages_have_the_same_labels_and_every_used_key_exists():
 
 
 def test_markdown_escaping_of_user_text():
-    from pages.shared import md
+    from ui.text import md
 
     assert md("**bold** [x](http://e.vil) <b>") == r"\*\*bold\*\* \[x\]\(http\://e\.vil\) \<b\>"
     assert md("张伟") == "张伟"
@@ -373,4 +373,22 @@ def test_old_multipage_mode_run_goes_through_the_gate(monkeypatch, tmp_path):
     ok(at)
     assert PagesManager.uses_pages_directory is False
     assert titles(at) == [t("login_title")]
+    assert [s.key for s in at.sidebar.selectbox] == ["lang"]  # app.py ran: its sidebar is there
+
+
+def test_old_multipage_mode_deep_link_to_history_shows_the_login_page(monkeypatch, tmp_path):
+    """A signed-out visitor opens ``/history`` directly as the first request of a fresh server: the
+    ``pages/`` folder makes Streamlit run pages/history.py alone (its old multipage mode). The gate
+    must send the request through app.py, which shows the login page and nothing of History."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    monkeypatch.setenv("EMOTION_DATA_DIR", str(tmp_path / "data"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/history.py")
+    at.run()
+    ok(at)
+    assert PagesManager.uses_pages_directory is False  # the gate switched the old mode off
+    assert titles(at) == [t("login_title")]
+    assert t("history_title") not in titles(at)
     assert [s.key for s in at.sidebar.selectbox] == ["lang"]  # app.py ran: its sidebar is there

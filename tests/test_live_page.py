@@ -19,7 +19,7 @@ pytest.importorskip("streamlit.testing.v1")
 pytest.importorskip("streamlit_webrtc")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from pages.i18n import t  # noqa: E402
+from ui.i18n import t  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")

@@ -3,7 +3,8 @@ language (``st.session_state["lang"]``, set by the sidebar switch `language_swit
 
 A key missing from a language falls back to English, and a key missing from English shows the key
 itself (tests check that both tables have the same keys and that every key used by the pages exists).
-Fields are filled with ``str.format``; callers escape user data (pages.shared.md) before passing it.
+Fields are filled with ``str.format``; callers escape user data (`ui.text.md`) before passing it.
+A feature may keep its labels in ``ui/i18n_<feature>.py`` (dicts ``EN`` and ``ZH``); they are merged here.
 """
 from __future__ import annotations
 
@@ -378,6 +379,28 @@ ZH: dict[str, str] = {
     "live_frames": "已分析 {n} 帧（{mode}）",
 }
 
+
+
+def _merge_feature_tables() -> None:
+    """Add the ``EN``/``ZH`` dicts of every ``ui/i18n_<feature>.py`` (features keep their labels
+    in a file of their own, so that two features never edit the same dict). A key defined twice is
+    an error: one label, one place."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    for mod in sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])):
+        if not mod.startswith("i18n_"):
+            continue
+        feature = importlib.import_module(f"ui.{mod}")
+        for base, extra in ((EN, getattr(feature, "EN", {})), (ZH, getattr(feature, "ZH", {}))):
+            clash = set(base) & set(extra)
+            if clash:
+                raise RuntimeError(f"ui/{mod}.py redefines labels {sorted(clash)}")
+            base.update(extra)
+
+
+_merge_feature_tables()
 STRINGS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
 
 

@@ -1,0 +1,192 @@
+"""Uploaded photos: size limits, decoding, cached analysis, saving to history once, thumbnails."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from ui.i18n import t
+from ui.gate import now_utc
+from ui.outage import db_guard, show_db_error
+from ui.resources import gallery_version, get_analyzer, get_gallery, get_store
+from ui.user_settings import Settings, get_settings
+
+
+
+#: the app's own upload limit (Streamlit's server.maxUploadSize, 25 MB, is the hard ceiling)
+MAX_UPLOAD_MB = 20
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
+IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
+
+
+
+#: photos are analysed at most this big (the engine maps boxes back to the original pixels)
+ANALYZE_MAX_SIDE = 1600
+#: annotated snapshots kept in the history are at most this big
+SNAPSHOT_MAX_SIDE = 1280
+#: how many analysed photos a session keeps (reruns of the page are free for these)
+PHOTO_CACHE_SIZE = 4
+PHOTO_CACHE_KEY = "photo_results"
+PHOTO_SAVED_KEY = "photo_saved"
+
+
+def analyze_bgr(bgr, user: dict, settings: Settings | None = None, *, landmarks: bool = True) -> list:
+    """Run the cached Analyzer on a BGR image with the user's gallery. Recognition is skipped (faces
+    stay "unknown") when the database is unreachable; that is reported by the caller's db_guard."""
+    s = settings or get_settings()
+    analyzer = get_analyzer(s)
+    gallery = None
+    with db_guard(show=False) as guard:
+        gallery = get_gallery(user["id"], s)
+    if guard.failed:
+        gallery = None
+        show_db_error(t("db_unreachable_no_recognition"))
+    return analyzer.analyze(bgr, landmarks=landmarks, gallery=gallery, max_side=ANALYZE_MAX_SIDE)
+
+
+@dataclass
+class PhotoResult:
+    """One analysed upload, kept in the session by file digest."""
+
+    digest: str
+    bgr: Any = None                      # the decoded image (None when it could not be read)
+    faces: list = field(default_factory=list)
+    error: str | None = None             # the user-facing message when the file is not a usable image
+    timings: dict = field(default_factory=dict)
+
+
+def analyze_upload(data: bytes, user: dict, settings: Settings | None = None) -> PhotoResult:
+    """Decode and analyse uploaded bytes, cached in the session per (file digest, models, gallery).
+
+    Reruns of the page (toggling landmarks, the save checkbox, ...) cost nothing; a change of the
+    detector/threshold or of the user's people analyses again. Bad files give ``.error``."""
+    from emotion.imageio import ImageError, load_image
+
+    s = settings or get_settings()
+    d = digest(data)
+    key = (d, s.analyzer_key(), s.threshold, gallery_version(user["id"]))
+    cache: dict = st.session_state.setdefault(PHOTO_CACHE_KEY, {})
+    if key in cache:
+        return cache[key]
+    if len(data) > MAX_UPLOAD_BYTES:
+        result = PhotoResult(d, error=t("file_too_big", mb=MAX_UPLOAD_MB))
+    else:
+        try:
+            bgr = load_image(data, max_bytes=MAX_UPLOAD_BYTES)
+        except ImageError as err:
+            result = PhotoResult(d, error=str(err))
+        else:
+            analyzer = get_analyzer(s)
+            faces = analyze_bgr(bgr, user, s, landmarks=True)
+            result = PhotoResult(d, bgr=bgr, faces=faces, timings=dict(getattr(analyzer, "last_timings", {}) or {}))
+    while len(cache) >= PHOTO_CACHE_SIZE:
+        cache.pop(next(iter(cache)))
+    cache[key] = result
+    return result
+
+
+
+
+def _row_key(user_id: int, file_digest: str, index: int) -> str:
+    import uuid
+
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"emotion-photo:{user_id}:{file_digest}:{index}"))
+
+
+def shrink(bgr, max_side: int):
+    import cv2
+
+    h, w = bgr.shape[:2]
+    scale = max_side / max(h, w)
+    if scale >= 1:
+        return bgr
+    return cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
+def save_photo_history(user: dict, result: PhotoResult, annotated=None, *, filename: str = "") -> int:
+    """Save an analysed photo's faces (and its annotated image as a snapshot) once per file.
+
+    Idempotent: each face's row_key is derived from the user, the file digest and the face's index,
+    so saving the same upload again (a rerun, a reload, a second tab) writes nothing. Returns the
+    number of new rows. Raises StoreUnavailable."""
+    from emotion.store import history_row
+
+    if not result.faces:
+        return 0
+    saved: set = st.session_state.setdefault(PHOTO_SAVED_KEY, set())
+    if result.digest in saved:
+        return 0
+    store = get_store()
+    uid = user["id"]
+    when = now_utc()
+    snapshot_id = None
+    if annotated is not None:
+        from emotion.draw import to_png
+
+        try:
+            snapshot_id = store.save_snapshot(uid, to_png(shrink(annotated, SNAPSHOT_MAX_SIDE)),
+                                              description=(filename or "")[:200] or None, time=when)
+        except ValueError:  # too big / not PNG: keep the rows, skip the picture
+            snapshot_id = None
+    rows = [history_row(f, row_key=_row_key(uid, result.digest, i), snapshot_id=snapshot_id)
+            for i, f in enumerate(result.faces)]
+    new = store.add_history(uid, rows, source="photo", time=when)
+    if new == 0 and snapshot_id is not None:
+        store.delete_snapshot(uid, snapshot_id)  # this photo was saved before: no second picture
+    saved.add(result.digest)
+    return new
+
+
+def save_history(user: dict, faces: list, source: str, when: datetime | None = None) -> int:
+    """Append one row per face to the user's history; returns the number of rows written.
+    Raises StoreUnavailable."""
+    if not faces:
+        return 0
+    return get_store().add_history(user["id"], faces, source=source, time=when or now_utc())
+
+
+# ---------------------------------------------------------------------------------------------------
+# People: face thumbnails
+# ---------------------------------------------------------------------------------------------------
+
+THUMB_SIDE = 112
+
+
+def displayable(bgr, max_aspect: float = 8.0):
+    """A copy fit for st.image: extreme strips (4000x2 px) are padded with grey to at most
+    `max_aspect`:1, since Streamlit's own resizing would round their short side to 0 px."""
+    import cv2
+
+    h, w = bgr.shape[:2]
+    pad_y = max(0, int(np.ceil(w / max_aspect)) - h)
+    pad_x = max(0, int(np.ceil(h / max_aspect)) - w)
+    if not (pad_x or pad_y):
+        return bgr
+    return cv2.copyMakeBorder(bgr, pad_y // 2, pad_y - pad_y // 2, pad_x // 2, pad_x - pad_x // 2,
+                              cv2.BORDER_CONSTANT, value=(128, 128, 128))
+
+
+def face_thumbnail(bgr, box, *, side: int = THUMB_SIDE) -> bytes:
+    """A square JPEG crop around `box` (with a margin), `side` pixels, for the People page."""
+    import cv2
+
+    h, w = bgr.shape[:2]
+    cx, cy = box.x + box.w / 2.0, box.y + box.h / 2.0
+    half = max(box.w, box.h) * 0.7
+    x1, y1 = max(0, int(cx - half)), max(0, int(cy - half))
+    x2, y2 = min(w, int(cx + half)), min(h, int(cy + half))
+    crop = bgr[y1:y2, x1:x2] if x2 > x1 and y2 > y1 else bgr
+    crop = cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    if not ok:  # pragma: no cover - OpenCV always encodes a small uint8 image
+        raise ValueError("could not encode the thumbnail")
+    return buf.tobytes()
+
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
