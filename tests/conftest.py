@@ -122,7 +122,7 @@ def fer_public_test():
     """FER2013 PublicTest as (images uint8 (N, 48, 48), labels (N,)). Skips when the file is absent,
     FAILS when CI=true (the data set is part of the CI environment)."""
     from emotion.config import FER2013_DIR
-    from emotion.landmarks.measure_fer_template import load_split
+    from emotion.train.data import load_npz_xz as load_split
 
     path = FER2013_DIR / "PublicTest.npz.xz"
     if not path.is_file():

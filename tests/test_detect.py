@@ -2,7 +2,7 @@
 thread safety, and DeepFace's weight folder (no download).
 
 All detectors are the real models on skimage's astronaut photo (face measured once: centre at
-x ~0.44, y ~0.23 of the 512 px image, see `emotion.detect.measure.ASTRONAUT_FACE`)."""
+x ~0.44, y ~0.23 of the 512 px image, see `emotion.bench.scenes.ASTRONAUT_FACE`)."""
 from __future__ import annotations
 
 import os
@@ -23,7 +23,7 @@ from emotion.detect import (
     describe_detectors,
     detector_names,
 )
-from emotion.detect.measure import ASTRONAUT_FACE, montage
+from emotion.bench.scenes import ASTRONAUT_FACE, montage
 from emotion.records import Box, Detection
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -103,7 +103,7 @@ def test_live_page_alone_asks_for_a_login(env):
 
 
 def test_live_page_renders_for_a_user_and_captures(env):
-    from emotion.bench_live import moving_face_frames
+    from emotion.bench.scenes import moving_face_frames
     from emotion.store import Store
 
     at = signed_in()

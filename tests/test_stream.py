@@ -1,7 +1,7 @@
 """The live-camera engine: tracker, StreamingAnalyzer on real-face frames, HistoryWriter.
 
 Frames are built from NASA's astronaut photo (scikit-image): her head moving across a 640x480
-background (`emotion.bench_live.moving_face_frames`) or three real faces side by side. The models are
+background (`emotion.bench.scenes.moving_face_frames`) or three real faces side by side. The models are
 the real ones from `emotion.registry`. Time is injected (a fake clock advancing 1/30 s a frame), so
 the history cadence is exact and no assertion depends on how fast this machine is.
 
@@ -44,14 +44,14 @@ def analyzer():
 
 @pytest.fixture(scope="module")
 def gallery(analyzer):
-    from emotion.bench_live import astronaut_gallery
+    from emotion.bench.scenes import astronaut_gallery
 
     return astronaut_gallery(analyzer)
 
 
 @pytest.fixture(scope="module")
 def moving_frames():
-    from emotion.bench_live import moving_face_frames
+    from emotion.bench.scenes import moving_face_frames
 
     return moving_face_frames(90)
 
@@ -246,7 +246,7 @@ def test_recognition_in_a_worker_process(analyzer, gallery, moving_frames):
 
 
 def test_three_faces_three_tracks(analyzer, gallery):
-    from emotion.bench_live import three_face_frames
+    from emotion.bench.scenes import three_face_frames
 
     clock = FakeClock()
     stream = stream_for(analyzer, clock, gallery_provider=lambda: gallery)

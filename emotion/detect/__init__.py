@@ -22,11 +22,11 @@ Backends (see `emotion.detect.blazeface` and `emotion.detect.deepface_detectors`
 * DeepFace's other backends (``retinaface``, ``yunet``, ``ssd``, ``yolov8``, ``centerface``, ...)
   only when their weight files are already on disk (DeepFace would download them otherwise).
 
-Choice of DEFAULT_DETECTOR, measured with ``python -m emotion.detect.measure --sweep`` (median of 3
+Choice of DEFAULT_DETECTOR, measured with ``python -m tools.measure_detectors --sweep`` (median of 3
 runs after a warm-up; 2 CPU cores shared with a training job, load average ~7, so the absolute
 times are 3-4x what an idle machine gives - BlazeFace alone ran at 5 ms for the 640 px photo when
 the load was low - and an earlier partial run at lower load ranked them the same). Images: skimage's astronaut photo (one face)
-resized to 640 and 1920 px; `emotion.detect.measure.montage()`, 1280x960 with four copies of the
+resized to 640 and 1920 px; `emotion.bench.scenes.montage()`, 1280x960 with four copies of the
 photo whose faces are 85, 73, 62 and 53 px wide (6.6 % to 4.1 % of the longer side, as in a group
 photo); "smallest" is the smallest face (fraction of 1280 px) still found in a shrinking sweep.
 "found (ok)" = faces returned (how many of them are the real faces, IoU >= 0.3):

@@ -6,7 +6,7 @@
 
 FER2013 framing (measured, not guessed). Command:
 
-    python -m emotion.landmarks.measure_fer_template --n 800 --scale 4 --pad 24 --split PublicTest
+    python -m tools.measure_fer_template --n 800 --scale 4 --pad 24 --split PublicTest
 
 800 PublicTest images sampled (seed 0), upscaled x4 bicubic, replicated 24 px border, dlib HOG face
 found in 624, dlib 68-point predictor, points mapped back to the 48x48 frame (pixel centres):

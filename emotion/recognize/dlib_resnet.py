@@ -7,7 +7,7 @@ are interchangeable). Input: the 150x150 RGB chip of `emotion.landmarks.align.re
 
 Matching: ``euclidean_l2`` (Euclidean distance of L2-normalised vectors), threshold 0.40.
 
-How the threshold was chosen (``python -m emotion.recognize.measure_threshold``). dlib's descriptors
+How the threshold was chosen (``python -m tools.measure_threshold``). dlib's descriptors
 are not unit length (norm ~1.45 on faces), so dlib's published 0.6 on raw Euclidean distance is about
 0.41 after normalisation; 0.6 in euclidean_l2 would accept almost anyone. Measured here, with the
 astronaut photo enrolled and 150 FER2013 PublicTest faces (48 px, upscaled x4, seed 0):

@@ -1,6 +1,6 @@
 """Measure the Dlib recogniser's distances, for the threshold in emotion.recognize.dlib_resnet.
 
-    python -m emotion.recognize.measure_threshold [--n 150]
+    python -m tools.measure_threshold [--n 150]
 
 Prints distances only (no image is written): the astronaut photo vs modified copies of itself
 (genuine), FER2013 PublicTest faces vs the astronaut and vs each other (impostors; pessimistic,
@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     from emotion.pipeline import Analyzer
     from emotion.records import Box
     from emotion.config import FER2013_DIR
-    from emotion.landmarks.measure_fer_template import load_split
+    from emotion.train.data import load_npz_xz as load_split
     from emotion.recognize.gallery import distances
     a = Analyzer(detector="blazeface_full")
     bgr = np.ascontiguousarray(data.astronaut()[:, :, ::-1])

@@ -1,6 +1,6 @@
 """Measure the face framing of FER2013's 48x48 images, for the constants in emotion.landmarks.align.
 
-    python -m emotion.landmarks.measure_fer_template [--n 800] [--scale 4] [--pad 24] [--split PublicTest]
+    python -m tools.measure_fer_template [--n 800] [--scale 4] [--pad 24] [--split PublicTest]
 
 For a deterministic sample of the split's images: upscale x`scale` (bicubic), find the face with dlib's
 HOG detector after adding a replicated border (images it misses are skipped), run dlib's 68-point predictor, map the points back to the

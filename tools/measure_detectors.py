@@ -1,6 +1,6 @@
 """Measure the face detectors: faces found and time per image (how DEFAULT_DETECTOR was chosen).
 
-    python -m emotion.detect.measure [--repeats 5] [--detectors blazeface,opencv,...] [--sweep]
+    python -m tools.measure_detectors [--repeats 5] [--detectors blazeface,opencv,...] [--sweep]
 
 Images (all made from scikit-image's astronaut photo, the only face photo it ships):
 
@@ -11,7 +11,7 @@ Images (all made from scikit-image's astronaut photo, the only face photo it shi
 * ``--sweep``: one copy shrunk step by step on a 1280x960 canvas, giving the smallest face (as a
   fraction of the longer side) each detector still finds.
 
-Also used by the tests (`astronaut_bgr`, `montage`, `ASTRONAUT_FACE`).
+The scenes live in `emotion.bench.scenes` (the tests use them too).
 """
 from __future__ import annotations
 
@@ -19,64 +19,10 @@ import argparse
 import statistics
 import time
 
-import cv2
 import numpy as np
 
+from emotion.bench.scenes import ASTRONAUT_FACE, astronaut_bgr, montage, single_on_canvas
 from emotion.records import Box
-
-#: the astronaut's face in the 512x512 photo (measured: per-coordinate median of the boxes of blazeface,
-#: blazeface_full, opencv, mtcnn and dlib, which agree within a few px), x, y, w, h
-ASTRONAUT_FACE = Box(177, 67, 93, 104)
-
-#: (photo side in px, mirrored, tile column, tile row) of the montage's four copies
-MONTAGE_LAYOUT = ((470, False, 0, 0), (400, True, 1, 0), (340, False, 0, 1), (290, True, 1, 1))
-MONTAGE_SIZE = (1280, 960)
-
-
-def astronaut_bgr(side: int | None = None) -> np.ndarray:
-    """skimage's astronaut as BGR uint8, optionally resized to side x side."""
-    from skimage import data
-
-    bgr = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
-    if side is not None and side != bgr.shape[0]:
-        interp = cv2.INTER_AREA if side < bgr.shape[0] else cv2.INTER_CUBIC
-        bgr = cv2.resize(bgr, (side, side), interpolation=interp)
-    return bgr
-
-
-def _place(canvas: np.ndarray, side: int, mirrored: bool, x0: int, y0: int) -> Box:
-    photo = astronaut_bgr(side)
-    if mirrored:
-        photo = photo[:, ::-1]
-    canvas[y0:y0 + side, x0:x0 + side] = photo
-    s = side / 512.0
-    f = ASTRONAUT_FACE
-    fx = (512 - f.x2) if mirrored else f.x
-    return Box(x0 + round(fx * s), y0 + round(f.y * s), round(f.w * s), round(f.h * s))
-
-
-def montage() -> tuple[np.ndarray, list[Box]]:
-    """(1280x960 BGR image with four astronaut faces, their expected face boxes)."""
-    width, height = MONTAGE_SIZE
-    canvas = np.full((height, width, 3), 128, np.uint8)
-    tw, th = width // 2, height // 2
-    boxes = []
-    for side, mirrored, col, row in MONTAGE_LAYOUT:
-        x0 = col * tw + (tw - side) // 2
-        y0 = row * th + (th - side) // 2
-        boxes.append(_place(canvas, side, mirrored, x0, y0))
-    return canvas, boxes
-
-
-def single_on_canvas(face_fraction: float) -> tuple[np.ndarray, Box]:
-    """One astronaut on a 1280x960 grey canvas, its face `face_fraction` of 1280 px wide."""
-    width, height = MONTAGE_SIZE
-    side = max(16, round(face_fraction * width * 512 / ASTRONAUT_FACE.w))
-    side = min(side, height)
-    canvas = np.full((height, width, 3), 128, np.uint8)
-    box = _place(canvas, side, False, (width - side) // 2, (height - side) // 2)
-    return canvas, box
-
 
 def matched(found: list, expected: list[Box], min_iou: float = 0.3) -> int:
     """How many expected faces have a found box overlapping them by IoU >= min_iou."""
@@ -96,7 +42,7 @@ def _time(det, img: np.ndarray, repeats: int) -> tuple[list, float]:
 def main(argv: list[str] | None = None) -> int:
     from emotion.detect import available_detectors, create_detector
 
-    parser = argparse.ArgumentParser(prog="python -m emotion.detect.measure", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.measure_detectors", description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--detectors", default=None, help="comma-separated names (default: all usable)")
     parser.add_argument("--sweep", action="store_true", help="smallest face found, per detector")

@@ -1,4 +1,4 @@
-"""`python -m emotion bench --live` (or `python -m emotion.bench_live`): the live camera's speed.
+"""`python -m emotion bench --live`: the live camera's speed.
 
 Frames: 640x480 BGR, built from NASA's astronaut photo (scikit-image, a real face):
 
@@ -29,86 +29,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-FRAME_W, FRAME_H = 640, 480
-#: the astronaut's head in skimage.data.astronaut() (x, y, w, h), a margin around BlazeFace's face box
-_HEAD = (120, 20, 210, 220)
-
-
-def astronaut_bgr() -> np.ndarray:
-    from skimage import data
-
-    return cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
-
-
-def _head(scale: float = 1.0) -> np.ndarray:
-    x, y, w, h = _HEAD
-    patch = astronaut_bgr()[y:y + h, x:x + w]
-    if scale != 1.0:
-        patch = cv2.resize(patch, (int(round(w * scale)), int(round(h * scale))), interpolation=cv2.INTER_AREA)
-    return patch
-
-
-def background(width: int = FRAME_W, height: int = FRAME_H, seed: int = 0) -> np.ndarray:
-    """A smooth warm-grey gradient with a little sensor-like noise (no faces in it)."""
-    rng = np.random.default_rng(seed)
-    gx = np.linspace(0, 1, width, dtype=np.float32)[None, :]
-    gy = np.linspace(0, 1, height, dtype=np.float32)[:, None]
-    base = 90 + 60 * gx + 40 * gy
-    img = np.stack([base * 0.9, base, base * 1.1], axis=-1) + rng.normal(0, 3, (height, width, 1))
-    return np.clip(img, 0, 255).astype(np.uint8)
-
-
-def _paste(frame: np.ndarray, patch: np.ndarray, x: int, y: int) -> None:
-    h, w = patch.shape[:2]
-    x = int(np.clip(x, 0, frame.shape[1] - w))
-    y = int(np.clip(y, 0, frame.shape[0] - h))
-    frame[y:y + h, x:x + w] = patch
-
-
-def moving_face_frames(n: int = 120, width: int = FRAME_W, height: int = FRAME_H) -> list[np.ndarray]:
-    """`n` frames of the astronaut's head moving left to right (about 3.5 px a frame at n=120)."""
-    head = _head()
-    bg = background(width, height)
-    h, w = head.shape[:2]
-    frames = []
-    for i in range(n):
-        f = bg.copy()
-        t = i / max(n - 1, 1)
-        x = int(round(10 + t * (width - w - 20)))
-        y = int(round((height - h) / 2 + 25 * np.sin(2 * np.pi * t)))
-        _paste(f, head, x, y)
-        frames.append(f)
-    return frames
-
-
-def three_face_frames(n: int = 120, width: int = FRAME_W, height: int = FRAME_H) -> list[np.ndarray]:
-    """`n` frames holding three real faces (astronaut, mirrored, 0.85x brighter), drifting slowly."""
-    a = _head(0.95)
-    b = a[:, ::-1].copy()
-    c = cv2.convertScaleAbs(_head(0.85), alpha=1.1, beta=12)
-    bg = background(width, height, seed=1)
-    frames = []
-    for i in range(n):
-        f = bg.copy()
-        dx = int(round(6 * np.sin(2 * np.pi * i / max(n, 1))))
-        _paste(f, a, 5 + dx, 20)
-        _paste(f, b, 220 - dx, 240)
-        _paste(f, c, 455 + dx, 60)
-        frames.append(f)
-    return frames
-
-
-def astronaut_gallery(analyzer: Any):
-    """A Gallery holding the astronaut (her embedding from the full photo), person id 1."""
-    from emotion.recognize.gallery import Gallery
-
-    faces = analyzer.embed_faces(astronaut_bgr())
-    if not faces or faces[0].embedding is None:
-        raise RuntimeError("no face found in the astronaut photo")
-    rec = getattr(analyzer, "recognizer", None)
-    metric = getattr(rec, "metric", "euclidean_l2")
-    threshold = getattr(rec, "threshold", 0.6)
-    return Gallery([(1, "Eileen Collins", np.asarray(faces[0].embedding, np.float32))], metric, threshold)
+from emotion.bench.scenes import astronaut_gallery, moving_face_frames, three_face_frames
 
 
 def _stats(ms: list[float]) -> dict[str, float]:
@@ -217,15 +138,3 @@ def run_live(args: argparse.Namespace) -> int:
     return 0
 
 
-#: `python -m emotion bench --live` lands here when emotion.bench dispatches to this module
-run = run_live
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m emotion.bench_live", description=__doc__.split("\n")[0])
-    add_arguments(parser)
-    return run_live(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -56,7 +56,7 @@ def run_load(args: argparse.Namespace) -> int:
 
     from emotion import registry
     from emotion.auth import register
-    from emotion.bench import astronaut_bgr, group_photo, resize_width
+    from emotion.bench.scenes import astronaut_bgr, group_photo, resize_width
     from emotion.store import new_row_key, open_store
 
     drop = None

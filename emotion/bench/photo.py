@@ -8,8 +8,8 @@ do the same job: ``DeepFace.extract_faces`` (detect + align) and ``DeepFace.repr
 are faster); DeepFace does not classify emotions here (its emotion weights cannot be downloaded), so its
 side does less work than ours.
 
-``--live`` runs the streaming benchmark instead (:mod:`emotion.bench_live`), ``--load`` the concurrent
-sessions benchmark (:mod:`emotion.bench_load`).
+``--live`` runs the streaming benchmark instead (`emotion.bench.live`), ``--load`` the concurrent
+sessions benchmark (`emotion.bench.load`).
 """
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ import argparse
 import statistics
 import time
 
-import cv2
 import numpy as np
+
+from emotion.bench.scenes import astronaut_bgr, bench_images
 
 STAGES = ("detect", "landmarks", "embed", "classify", "draw")
 #: our detector name -> DeepFace's detector_backend doing the same job
@@ -30,56 +31,10 @@ DEEPFACE_BACKEND = {"opencv": "opencv", "mtcnn": "mtcnn", "dlib": "dlib", "blaze
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.conflict_handler = "resolve"  # the live benchmark re-declares --live/--detector with the same meaning
-    p.add_argument("--live", action="store_true", help="benchmark the live (streaming) path instead")
     p.add_argument("--detector", help="detector for the photo benchmark (default: the photo default)")
     p.add_argument("--repeat", type=int, default=7, help="runs per image (median reported)")
     p.add_argument("--deepface-repeat", type=int, default=3, help="runs per image of the DeepFace calls")
     p.add_argument("--no-deepface", action="store_true", help="skip the DeepFace comparison")
-    from emotion import bench_load
-
-    bench_load.add_arguments(p.add_argument_group("load benchmark (--load)"))
-    try:
-        from emotion import bench_live
-
-        group = p.add_argument_group("live benchmark (--live)")
-        bench_live.add_arguments(group)
-    except ImportError:  # pragma: no cover - the live module is optional for the photo bench
-        pass
-
-
-def astronaut_bgr() -> np.ndarray:
-    from skimage import data
-
-    return cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
-
-
-def group_photo(face_bgr: np.ndarray) -> np.ndarray:
-    """Four copies of a real face (two mirrored, different sizes) on one 4:3 canvas."""
-    h, w = face_bgr.shape[:2]
-    canvas = np.full((int(h * 1.5), int(w * 2.0), 3), 200, np.uint8)
-    copies = [(face_bgr, 1.0, (0, 0)), (face_bgr[:, ::-1], 0.75, (w, 0)),
-              (face_bgr, 0.55, (int(w * 0.1), h)), (face_bgr[:, ::-1], 0.6, (int(w * 1.2), int(h * 0.8)))]
-    for img, s, (x, y) in copies:
-        small = cv2.resize(img, (int(w * s), int(h * s)), interpolation=cv2.INTER_AREA)
-        sh, sw = small.shape[:2]
-        sh, sw = min(sh, canvas.shape[0] - y), min(sw, canvas.shape[1] - x)
-        canvas[y:y + sh, x:x + sw] = small[:sh, :sw]
-    return canvas
-
-
-def resize_width(img: np.ndarray, width: int) -> np.ndarray:
-    h, w = img.shape[:2]
-    interp = cv2.INTER_AREA if width < w else cv2.INTER_CUBIC
-    return cv2.resize(img, (width, int(round(h * width / w))), interpolation=interp)
-
-
-def bench_images() -> list[tuple[str, np.ndarray, int]]:
-    """(label, BGR image, faces in it)."""
-    one = astronaut_bgr()
-    group = group_photo(one)
-    return [(f"1 face {w}px", resize_width(one, w), 1) for w in (640, 1920)] + \
-           [(f"4 faces {w}px", resize_width(group, w), 4) for w in (640, 1920)]
 
 
 def _median(xs: list[float]) -> float:
@@ -170,14 +125,3 @@ def run_photo(args: argparse.Namespace) -> int:
           "classify+draw)")
     return 0
 
-
-def run(args: argparse.Namespace) -> int:
-    if args.load:
-        from emotion import bench_load
-
-        return bench_load.run_load(args)
-    if args.live:
-        from emotion import bench_live
-
-        return int(bench_live.run_live(args) or 0)
-    return run_photo(args)

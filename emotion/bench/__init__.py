@@ -1,0 +1,34 @@
+"""`python -m emotion bench`: one entry point for the benchmarks, one module each.
+
+``python -m emotion bench`` (photo, `emotion.bench.photo`), ``--live`` (the streaming path,
+`emotion.bench.live`), ``--load`` (concurrent sessions, `emotion.bench.load`). A new benchmark adds
+a module here, its flags in `add_arguments` and a branch in `run`. The scenes all of them use are in
+`emotion.bench.scenes`.
+"""
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from emotion.bench import live, load, photo
+
+    p.conflict_handler = "resolve"  # the live benchmark re-declares --live/--detector with the same meaning
+    p.add_argument("--live", action="store_true", help="benchmark the live (streaming) path instead")
+    photo.add_arguments(p)
+    load.add_arguments(p.add_argument_group("load benchmark (--load)"))
+    live.add_arguments(p.add_argument_group("live benchmark (--live)"))
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.load:
+        from emotion.bench import load
+
+        return load.run_load(args)
+    if args.live:
+        from emotion.bench import live
+
+        return int(live.run_live(args) or 0)
+    from emotion.bench import photo
+
+    return photo.run_photo(args)
