@@ -19,7 +19,6 @@ decoding, and Pillow's own guard (`Image.MAX_IMAGE_PIXELS`) is set to the same l
 from __future__ import annotations
 
 import io
-import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-MAX_PIXELS = int(os.environ.get("EMOTION_MAX_PIXELS", 40_000_000))
-MAX_BYTES = int(os.environ.get("EMOTION_MAX_BYTES", 25 * 1000 * 1000))
+from emotion.config import CONFIG
+
+MAX_PIXELS = CONFIG.max_pixels
+MAX_BYTES = CONFIG.max_bytes
 _pil_guard_set = False
 
 

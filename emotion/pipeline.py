@@ -1,11 +1,12 @@
 """The analysis pipeline: image -> one `FaceRecord` per face.
 
-    Analyzer(detector=None, recognizer="Dlib", classifier="fernet")
+    Analyzer(detector=None, recognizer=None, classifier=None)   # None: emotion.config.CONFIG's defaults
         .analyze(image, *, gallery=None, landmarks=True, recognize=True, max_side=None) -> list[FaceRecord]
         .embed_faces(image) -> list[FaceRecord]           # enrolment: largest face first, .embedding set
         .last_timings -> {"detect": ms, "landmarks": ms, "embed": ms, "classify": ms, "total": ms}
         stage methods for the streaming path: detect, landmarks, embed(_many), classify(_many), fer_crop
-    analyze(image, **kw)                                   # the registry's shared Analyzer
+    get_analyzer(detector=None, recognizer=None, classifier=None)   # the process-wide shared Analyzer
+    analyze(image, **kw)                                   # the shared Analyzer's analyze
 
 Stages: detect (optionally on a copy downscaled to `max_side`; boxes mapped back to the input's
 pixels) -> 68 landmarks at full resolution (`emotion.landmarks.dlib68.Landmarker`, which adapts any
@@ -31,6 +32,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from emotion import registry
+from emotion.classify import canonical_name
 from emotion.imageio import ImageError, array_to_bgr, downscale_for_analysis, load_image
 from emotion.records import Box, Detection, FaceRecord
 
@@ -41,7 +44,7 @@ MIN_IMAGE_SIDE = 16
 #: faces narrower than this (pixels) are too small for landmarks and are skipped
 MIN_FACE_SIDE = 8
 
-__all__ = ["Analyzer", "analyze", "ImageError"]
+__all__ = ["Analyzer", "get_analyzer", "analyze", "ImageError"]
 
 
 def _to_bgr(image: Any) -> np.ndarray:
@@ -70,17 +73,14 @@ def _map_detection(d: Detection, scale: float, width: int, height: int) -> Detec
 class Analyzer:
     """Detector + landmarks + recogniser + classifier, built once (see the module docstring).
 
-    A missing classifier weights file (models/fernet.onnx before training) does not stop the
+    A missing classifier weights file (models/fer_cnn.onnx before training) does not stop the
     Analyzer from working: faces then have ``scores=None`` and `classifier_error` says why."""
 
-    def __init__(self, detector: str | None = None, recognizer: str | None = "Dlib",
-                 classifier: str | None = "fernet") -> None:
-        from emotion import registry
-        from emotion.detect import DEFAULT_DETECTOR
-
-        self.detector_name = (detector or DEFAULT_DETECTOR).strip().lower()
-        self.recognizer_name = recognizer or "Dlib"
-        self.classifier_name = (classifier or "fernet").lower()
+    def __init__(self, detector: str | None = None, recognizer: str | None = None,
+                 classifier: str | None = None) -> None:
+        self.detector_name = registry.detector_key(detector)
+        self.recognizer_name = registry.recognizer_key(recognizer)
+        self.classifier_name = canonical_name(classifier)
         self.detector = registry.get_detector(self.detector_name)
         self.landmarker = registry.get_landmarker()
         self.recognizer = registry.get_recognizer(self.recognizer_name)
@@ -222,8 +222,7 @@ class Analyzer:
             if gallery is not None:
                 from emotion.recognize.gallery import as_gallery
 
-                g = as_gallery(gallery, getattr(self.recognizer, "metric", "euclidean_l2"),
-                               getattr(self.recognizer, "threshold", 0.6))
+                g = as_gallery(gallery, self.recognizer.metric, self.recognizer.threshold)
                 if g is not None and len(g):
                     ids = g.match_many([records[i].embedding for i in idx])
                     for j, i in enumerate(idx):
@@ -250,9 +249,16 @@ class Analyzer:
         return sorted(faces, key=lambda f: f.box.area, reverse=True)
 
 
-def analyze(image: Any, *, detector: str | None = None, recognizer: str | None = "Dlib",
-            classifier: str | None = "fernet", **kw: Any) -> list[FaceRecord]:
-    """`Analyzer.analyze` on the process-wide shared Analyzer for these models."""
-    from emotion import registry
+def get_analyzer(detector: str | None = None, recognizer: str | None = None,
+                 classifier: str | None = None) -> Analyzer:
+    """The process-wide shared Analyzer for these models (None: the configured default), built once
+    in `emotion.registry`'s cache; its models come from the same cache."""
+    key = ("analyzer", registry.detector_key(detector), registry.recognizer_key(recognizer),
+           canonical_name(classifier))
+    return registry.cached(key, lambda: Analyzer(detector=detector, recognizer=recognizer, classifier=classifier))
 
-    return registry.get_analyzer(detector, recognizer, classifier).analyze(image, **kw)
+
+def analyze(image: Any, *, detector: str | None = None, recognizer: str | None = None,
+            classifier: str | None = None, **kw: Any) -> list[FaceRecord]:
+    """`Analyzer.analyze` on the process-wide shared Analyzer for these models."""
+    return get_analyzer(detector, recognizer, classifier).analyze(image, **kw)

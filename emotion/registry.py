@@ -1,12 +1,13 @@
 """Process-wide model cache: every model is built once per process, whichever thread asks first.
 
     get_detector(name) / get_recognizer(name) / get_classifier(name) / get_landmarker()
-    get_analyzer(detector=None, recognizer="Dlib", classifier="fernet")
+    cached(key, build)                  # the same cache for composites (emotion.pipeline.get_analyzer)
     describe_models() -> list[dict]     # every model by role: weights, origin, usable now, note
 
 Thread-safety: one lock per cache key, so two sessions asking for the same model at once build it
 once (the second waits), while different models may load in parallel. A failed build is not cached:
-the next call tries again (e.g. once models/fernet.onnx has been trained).
+the next call tries again (e.g. once models/fer_cnn.onnx has been trained).
+A name of None means the default of `emotion.config.CONFIG`; the classifier's old name "fernet" is accepted.
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ _CACHE: dict[tuple, Any] = {}
 _KEY_LOCKS: dict[tuple, threading.Lock] = {}
 
 
-def _cached(key: tuple, build: Callable[[], Any]) -> Any:
+def cached(key: tuple, build: Callable[[], Any]) -> Any:
+    """The object cached under `key`, built by `build()` on first use (once, whichever thread asks first)."""
     obj = _CACHE.get(key)
     if obj is not None:
         return obj
@@ -39,7 +41,7 @@ def clear() -> None:
         _CACHE.clear()
 
 
-def _detector_key(name: str | None) -> str:
+def detector_key(name: str | None) -> str:
     from emotion.detect import DEFAULT_DETECTOR
 
     return (name or DEFAULT_DETECTOR).strip().lower()
@@ -48,38 +50,35 @@ def _detector_key(name: str | None) -> str:
 def get_detector(name: str | None = None):
     from emotion.detect import create_detector
 
-    key = _detector_key(name)
-    return _cached(("detector", key), lambda: create_detector(key))
+    key = detector_key(name)
+    return cached(("detector", key), lambda: create_detector(key))
 
 
-def get_recognizer(name: str | None = "Dlib"):
-    from emotion.recognize import DEFAULT_RECOGNIZER, create_recognizer
+def recognizer_key(name: str | None) -> str:
+    from emotion.recognize import DEFAULT_RECOGNIZER
 
     key = name or DEFAULT_RECOGNIZER
-    if key.lower() == "dlib":
-        key = "Dlib"
-    return _cached(("recognizer", key), lambda: create_recognizer(key))
+    return "Dlib" if key.lower() == "dlib" else key
 
 
-def get_classifier(name: str | None = "fernet"):
-    from emotion.classify import DEFAULT_CLASSIFIER, create_classifier
+def get_recognizer(name: str | None = None):
+    from emotion.recognize import create_recognizer
 
-    key = (name or DEFAULT_CLASSIFIER).lower()
-    return _cached(("classifier", key), lambda: create_classifier(key))
+    key = recognizer_key(name)
+    return cached(("recognizer", key), lambda: create_recognizer(key))
+
+
+def get_classifier(name: str | None = None):
+    from emotion.classify import canonical_name, create_classifier
+
+    key = canonical_name(name)
+    return cached(("classifier", key), lambda: create_classifier(key))
 
 
 def get_landmarker():
     from emotion.landmarks.dlib68 import Landmarker
 
-    return _cached(("landmarker", "dlib68"), Landmarker)
-
-
-def get_analyzer(detector: str | None = None, recognizer: str | None = "Dlib", classifier: str | None = "fernet"):
-    """The shared Analyzer for this combination (its models come from the caches above)."""
-    from emotion.pipeline import Analyzer
-
-    key = ("analyzer", _detector_key(detector), (recognizer or "Dlib"), (classifier or "fernet").lower())
-    return _cached(key, lambda: Analyzer(detector=detector, recognizer=recognizer, classifier=classifier))
+    return cached(("landmarker", "dlib68"), Landmarker)
 
 
 # ----------------------------------------------------------------------------- description
@@ -144,12 +143,12 @@ def describe_models() -> list[dict[str, Any]]:
                          "" if ok else "weights file not present"))
 
     # classifiers
-    from emotion.classify import deepface_emotion, fernet
+    from emotion.classify import deepface_emotion, fer_cnn
 
-    fpath = fernet.model_path()
-    meta = fernet.read_metadata()
-    note = _fernet_note(meta) if _file_ok(fpath) else "not trained yet: python -m emotion train"
-    rows.append(_row("classifier", "fernet", fpath, "project-trained (FER2013)", _file_ok(fpath), note, default=True,
+    fpath = fer_cnn.model_path()
+    meta = fer_cnn.read_metadata()
+    note = _fer_cnn_note(meta) if _file_ok(fpath) else "not trained yet: python -m emotion train"
+    rows.append(_row("classifier", "fer_cnn", fpath, "project-trained (FER2013)", _file_ok(fpath), note, default=True,
                      accuracy=_accuracy(meta)))
     try:
         dpath = deepface_emotion.weights_file()
@@ -175,8 +174,8 @@ def _accuracy(meta: dict) -> float | None:
     return None
 
 
-def _fernet_note(meta: dict) -> str:
+def _fer_cnn_note(meta: dict) -> str:
     acc = _accuracy(meta)
     if acc is None:
-        return "accuracy: see models/fernet.json" if meta else "no metadata (models/fernet.json)"
+        return "accuracy: see models/fer_cnn.json" if meta else "no metadata (models/fer_cnn.json)"
     return (f"FER2013 PublicTest accuracy {acc:.1%}" if acc <= 1 else f"FER2013 PublicTest accuracy {acc:.1f}%")

@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
-FERNET = ROOT / "models" / "fernet.onnx"
+FER_CNN = ROOT / "models" / "fer_cnn.onnx"
 TIMEOUT = 240  # the first analysis loads every model on a busy 2-core machine
 
 pytest.importorskip("streamlit.testing.v1")
@@ -104,12 +104,12 @@ def login(at: AppTest, name: str, password: str) -> AppTest:
     return ok(at)
 
 
-def fernet_provisional() -> bool:
-    """True while models/fernet.json marks the weights as a provisional (mid-training) checkpoint."""
+def fer_cnn_provisional() -> bool:
+    """True while models/fer_cnn.json marks the weights as a provisional (mid-training) checkpoint."""
     import json
 
     try:
-        return bool(json.loads(FERNET.with_suffix(".json").read_text()).get("provisional"))
+        return bool(json.loads(FER_CNN.with_suffix(".json").read_text()).get("provisional"))
     except (OSError, ValueError):
         return False
 
@@ -245,11 +245,11 @@ def test_register_login_photo_history_and_expiry(app, tmp_path):
         table = at.dataframe[0].value
         assert list(table["name"]) == ["unknown"], table
         expected = list(table["emotion"])
-        if FERNET.is_file():
+        if FER_CNN.is_file():
             from emotion.records import EMOTIONS
 
             assert table.loc[0, list(EMOTIONS)].sum() == pytest.approx(1.0, abs=1e-3)
-            if not fernet_provisional():  # a mid-training checkpoint is not expected to be right yet
+            if not fer_cnn_provisional():  # a mid-training checkpoint is not expected to be right yet
                 assert list(table["emotion"]) == ["happy"], table
                 assert table.loc[0, "happy"] > 0.5
         else:  # the model is being trained: the page says so instead of scoring
@@ -264,8 +264,8 @@ def test_register_login_photo_history_and_expiry(app, tmp_path):
         at.file_uploader(key="photo_upload").set_value(("x.png", b"<html>not an image</html>", "image/png")).run()
         ok(at)
         assert len(texts(at, "error")) == 1 and not at.dataframe
-        if not FERNET.is_file():
-            # Until models/fernet.onnx exists the saved face has no scores; give the history one
+        if not FER_CNN.is_file():
+            # Until models/fer_cnn.onnx exists the saved face has no scores; give the history one
             # scored row the way the Photo page saves them, so the charts have something to show.
             store.add_history(uid, [{"box": (10, 10, 50, 50), "name": "unknown",
                                      "scores": [0.01, 0.01, 0.01, 0.9, 0.03, 0.02, 0.02]}], source="photo")

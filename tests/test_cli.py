@@ -79,7 +79,7 @@ def test_models_lists_every_role():
     by = {(row["role"], row["name"]): row for row in rows}
     assert by[("recognizer", "Dlib")]["usable"] and by[("landmarks", "dlib68")]["usable"]
     assert by[("detector", "blazeface")]["usable"]
-    assert ("classifier", "fernet") in by and ("classifier", "deepface") in by
+    assert ("classifier", "fer_cnn") in by and ("classifier", "deepface") in by
     for row in rows:
         assert {"weights", "origin", "usable", "note"} <= set(row)
     text = run_cli("models", timeout=120)

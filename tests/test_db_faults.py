@@ -41,7 +41,7 @@ class Camera(threading.Thread):
 
 
 def test_server_stops_mid_session_and_nothing_is_lost_or_doubled(tmp_path):
-    from emotion import registry
+    from emotion.pipeline import get_analyzer
     from emotion.auth import register
     from emotion.store import StoreUnavailable, open_store
     from emotion.live import HistoryWriter, StreamingAnalyzer, store_sink
@@ -51,7 +51,7 @@ def test_server_stops_mid_session_and_nothing_is_lost_or_doubled(tmp_path):
         store = open_store(server.url)
         user = register(store, "camera_user", "long enough password", "long enough password")
         writer = HistoryWriter(store_sink(store, user.id), interval=0.3, backoff=0.2, max_backoff=1.0)
-        stream = StreamingAnalyzer(registry.get_analyzer(), mode="fast", history_sink=writer, landmarks=True)
+        stream = StreamingAnalyzer(get_analyzer(), mode="fast", history_sink=writer, landmarks=True)
         camera = Camera(stream, face_frames(40))
         camera.start()
         time.sleep(4.0)

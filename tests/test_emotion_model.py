@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from emotion import config
-from emotion.classify import fernet
+from emotion.classify import fer_cnn
 from emotion.records import EMOTIONS
 from emotion.train import data as fdata
 
@@ -28,17 +28,17 @@ def need_fer2013() -> None:
 
 
 def test_shipped_weights_are_small_and_described():
-    path = fernet.model_path()
-    assert path.is_file(), "models/fernet.onnx must ship with the project"
+    path = fer_cnn.model_path()
+    assert path.is_file(), "models/fer_cnn.onnx must ship with the project"
     assert path.stat().st_size < 20 * 1024 * 1024
-    meta = fernet.read_metadata()
-    assert meta["name"] == "fernet"
+    meta = fer_cnn.read_metadata()
+    assert meta["name"] == "fer_cnn"
     assert 0.0 < meta["publictest"]["accuracy"] <= 1.0
     assert not meta.get("provisional"), "a provisional (mid-training) model was committed"
 
 
 def test_predict_returns_probabilities_in_fer_order():
-    clf = fernet.FerNetClassifier()
+    clf = fer_cnn.FerCnnClassifier()
     rng = np.random.default_rng(0)
     crops = rng.integers(0, 256, (5, 48, 48), dtype=np.uint8)
     p = clf.predict(crops)
@@ -53,15 +53,15 @@ def test_predict_returns_probabilities_in_fer_order():
 def test_flip_tta_makes_the_prediction_mirror_invariant():
     rng = np.random.default_rng(1)
     crops = rng.integers(0, 256, (3, 48, 48), dtype=np.uint8)
-    with_tta = fernet.FerNetClassifier(tta=True)
+    with_tta = fer_cnn.FerCnnClassifier(tta=True)
     np.testing.assert_allclose(with_tta.predict(crops), with_tta.predict(crops[:, :, ::-1]), atol=1e-5)
-    without = fernet.FerNetClassifier(tta=False)
+    without = fer_cnn.FerCnnClassifier(tta=False)
     assert not np.allclose(without.predict(crops), without.predict(crops[:, :, ::-1]), atol=1e-5)
 
 
 def test_preprocess_standardises_each_crop():
     crops = np.stack([np.full((48, 48), 7, np.uint8), np.arange(48 * 48).reshape(48, 48).astype(np.uint8)])
-    x = fernet.preprocess(crops)
+    x = fer_cnn.preprocess(crops)
     assert x.shape == (2, 48, 48) and x.dtype == np.float32
     assert np.allclose(x[0], 0.0, atol=1e-5)  # a flat crop does not blow up
     assert abs(float(x[1].mean())) < 1e-4 and abs(float(x[1].std()) - 1.0) < 1e-3
@@ -112,7 +112,7 @@ def test_training_runs_end_to_end_and_exports_a_matching_onnx(tmp_path):
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     m = re.search(r"Keras/ONNX max diff ([0-9.e+-]+)", out.stdout)
     assert m and float(m.group(1)) < 1e-4
-    meta = json.loads((tmp_path / "fernet.json").read_text())
+    meta = json.loads((tmp_path / "fer_cnn.json").read_text())
     assert meta["config"]["epochs"] == 1 and "publictest" in meta
-    assert (tmp_path / "fernet.onnx").is_file()
+    assert (tmp_path / "fer_cnn.onnx").is_file()
     assert out.stdout.strip().splitlines()[-1].startswith("accuracy=")

@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 
 from emotion import registry
-from emotion.classify import fernet
+from emotion.classify import fer_cnn
 from emotion.draw import annotate, to_png
 from emotion.imageio import ImageError
-from emotion.pipeline import Analyzer, analyze
+from emotion.pipeline import Analyzer, analyze, get_analyzer
 from emotion.records import EMOTIONS, UNKNOWN, Box, FaceRecord, Identity
 from emotion.recognize.gallery import Gallery
 
@@ -24,7 +24,7 @@ CI = os.environ.get("CI", "").strip().lower() == "true"
 
 @pytest.fixture(scope="module")
 def analyzer() -> Analyzer:
-    return registry.get_analyzer()
+    return get_analyzer()
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +40,11 @@ def astro_gallery(analyzer, astronaut_bgr) -> Gallery:
     return Gallery([(7, "Eileen", faces[0].embedding)], rec.metric, rec.threshold)
 
 
-def _need_fernet():
-    if not fernet.model_path().is_file():
+def _need_fer_cnn():
+    if not fer_cnn.model_path().is_file():
         if CI:
-            pytest.fail(f"{fernet.model_path().name} is missing; under CI=true the trained model must exist")
-        pytest.skip("models/fernet.onnx not trained yet (the lead's training job); emotion scores untestable")
+            pytest.fail(f"{fer_cnn.model_path().name} is missing; under CI=true the trained model must exist")
+        pytest.skip("models/fer_cnn.onnx not trained yet (the lead's training job); emotion scores untestable")
 
 
 def test_astronaut_one_face_with_plausible_landmarks(astro_faces, astronaut_bgr):
@@ -84,7 +84,7 @@ def test_landmarks_agree_whatever_the_detector(analyzer, astronaut_bgr, astro_fa
 
 
 def test_astronaut_is_happy(astro_faces):
-    _need_fernet()
+    _need_fer_cnn()
     f = astro_faces[0]
     assert f.scores.shape == (7,) and f.scores.dtype == np.float32
     assert abs(float(f.scores.sum()) - 1.0) < 1e-4
@@ -92,10 +92,10 @@ def test_astronaut_is_happy(astro_faces):
 
 
 def test_scores_missing_only_without_the_model(astro_faces, analyzer):
-    if fernet.model_path().is_file():
+    if fer_cnn.model_path().is_file():
         assert astro_faces[0].scores is not None
     else:
-        assert astro_faces[0].scores is None and "fernet.onnx" in analyzer.classifier_error
+        assert astro_faces[0].scores is None and "fer_cnn.onnx" in analyzer.classifier_error
 
 
 def test_recognised_in_flipped_and_rescaled_copies(analyzer, astronaut_bgr, astro_gallery):
@@ -208,7 +208,7 @@ def test_no_landmarks_mode(analyzer, astronaut_bgr, astro_gallery):
 
 
 def test_models_load_once(analyzer):
-    assert registry.get_analyzer() is analyzer
+    assert get_analyzer() is analyzer
     assert Analyzer().landmarker is analyzer.landmarker
     assert registry.get_recognizer("Dlib") is analyzer.recognizer
     assert registry.get_detector(analyzer.detector_name) is analyzer.detector
@@ -239,6 +239,44 @@ def test_concurrent_calls_give_the_serial_results(analyzer, astronaut_bgr, astro
         assert len(faces) == 1 and faces[0].box == astro_faces[0].box
         assert np.allclose(faces[0].landmarks, astro_faces[0].landmarks)
         assert np.allclose(faces[0].embedding, astro_faces[0].embedding, atol=1e-5)
+
+
+def test_plain_gallery_entries_use_the_recognisers_threshold(analyzer, astronaut_bgr, astro_faces):
+    """A gallery passed as plain ``(id, name, vector)`` entries is matched with the recogniser's own
+    threshold (0.40 for Dlib, `emotion.config.AppConfig.recognition_threshold`), not a fallback: a
+    stored face 0.5 away (a stranger for Dlib) must not name her."""
+    assert analyzer.recognizer.threshold == pytest.approx(0.40)
+    v = np.asarray(astro_faces[0].embedding, np.float64)
+    v /= np.linalg.norm(v)
+    u = np.random.default_rng(0).normal(size=v.shape)
+    u -= (u @ v) * v
+    u /= np.linalg.norm(u)
+    theta = 2 * np.arcsin(0.25)  # chord length 2 sin(theta / 2) = 0.5 between unit vectors
+    stranger = (np.cos(theta) * v + np.sin(theta) * u).astype(np.float32)
+    near = (np.cos(0.2) * v + np.sin(0.2) * u).astype(np.float32)  # 0.2 away: her
+    faces = analyzer.analyze(astronaut_bgr, gallery=[(1, "Stranger", stranger)])
+    assert [f.identity.name for f in faces] == [UNKNOWN]
+    faces = analyzer.analyze(astronaut_bgr, gallery=[(2, "Eileen", near)])
+    assert [f.identity.name for f in faces] == ["Eileen"]
+
+
+def test_old_classifier_name_is_an_alias():
+    from emotion.classify import canonical_name
+    from emotion.config import AppConfig
+
+    assert canonical_name("fernet") == canonical_name("FerNet") == canonical_name(None) == "fer_cnn"
+    assert AppConfig.from_env({"EMOTION_CLASSIFIER": "fernet"}).classifier == "fer_cnn"
+    if fer_cnn.model_path().is_file():
+        assert registry.get_classifier("fernet") is registry.get_classifier("fer_cnn")
+
+
+def test_app_config_reads_the_environment_once():
+    from emotion.config import AppConfig
+
+    cfg = AppConfig.from_env({"EMOTION_RECOGNITION_THRESHOLD": "0.35", "EMOTION_DETECTOR": "OpenCV",
+                              "EMOTION_MAX_PIXELS": "1000", "EMOTION_ORT_THREADS": "nonsense"})
+    assert (cfg.recognition_threshold, cfg.detector, cfg.max_pixels, cfg.ort_threads) == (0.35, "opencv", 1000, 1)
+    assert AppConfig.from_env({}).recognition_threshold == 0.40
 
 
 def test_gallery_rules():

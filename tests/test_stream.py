@@ -5,7 +5,7 @@ background (`emotion.bench.scenes.moving_face_frames`) or three real faces side 
 the real ones from `emotion.registry`. Time is injected (a fake clock advancing 1/30 s a frame), so
 the history cadence is exact and no assertion depends on how fast this machine is.
 
-Tests that look at emotion scores need the project's trained model (models/fernet.onnx) and skip,
+Tests that look at emotion scores need the project's trained model (models/fer_cnn.onnx) and skip,
 saying so, only while that file is absent. Everything else runs without it.
 """
 from __future__ import annotations
@@ -37,9 +37,9 @@ class FakeClock:
 
 @pytest.fixture(scope="module")
 def analyzer():
-    from emotion import registry
+    from emotion.pipeline import get_analyzer
 
-    return registry.get_analyzer()
+    return get_analyzer()
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +58,12 @@ def moving_frames():
 
 def needs_emotion_model(analyzer) -> None:
     if getattr(analyzer, "classifier", None) is None:
-        from emotion.classify.fernet import model_path
+        from emotion.classify.fer_cnn import model_path
 
         if model_path().is_file():
             pytest.fail(f"{model_path().name} is present but the Analyzer has no classifier: "
                         f"{getattr(analyzer, 'classifier_error', '?')}")
-        pytest.skip("models/fernet.onnx (the project's emotion model) is not trained yet")
+        pytest.skip("models/fer_cnn.onnx (the project's emotion model) is not trained yet")
 
 
 def stream_for(analyzer, clock, **kw):
@@ -316,7 +316,7 @@ def test_emotion_scores_smoothed_and_mixed(analyzer, gallery, moving_frames):
     top2 = np.sort(photo)[-2:]
     if top2[1] - top2[0] > 0.05:
         assert results[-1][1][0].dominant == EMOTIONS[int(np.argmax(photo))]
-    from emotion.classify.fernet import read_metadata
+    from emotion.classify.fer_cnn import read_metadata
 
     if not read_metadata().get("provisional"):
         # the smile: with the trained model, the astronaut's smoothed dominant emotion is "happy"

@@ -1,16 +1,16 @@
 """The signed-in user's model and display settings, kept in the session."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from typing import Any
 
 import streamlit as st
 
+from emotion.classify import canonical_name
+from emotion.config import CONFIG
 
-
-RECOGNIZER = "Dlib"
-CLASSIFIER = "fernet"
+RECOGNIZER = CONFIG.recognizer
+CLASSIFIER = CONFIG.classifier
 SETTINGS_KEY = "user_settings"
 
 
@@ -23,6 +23,10 @@ class Settings:
     save_history: bool = True
     recognizer: str = RECOGNIZER
     classifier: str = CLASSIFIER
+
+    def __post_init__(self) -> None:
+        # settings stored before the classifier's rename say "fernet"
+        object.__setattr__(self, "classifier", canonical_name(self.classifier))
 
     def analyzer_key(self) -> tuple[str, str, str]:
         return (self.detector, self.recognizer, self.classifier)
@@ -39,18 +43,12 @@ def detector_choices() -> list[str]:
 
 
 def default_detector() -> str:
-    env = os.environ.get("EMOTION_DETECTOR")
+    """The configured photo detector (`emotion.config.AppConfig.detector`, EMOTION_DETECTOR), else the
+    first one usable here."""
     choices = detector_choices()
-    if env:
-        return env
-    try:
-        from emotion.detect import DEFAULT_DETECTOR  # type: ignore[attr-defined]
-
-        if not choices or DEFAULT_DETECTOR in choices:
-            return DEFAULT_DETECTOR
-    except Exception:
-        pass
-    return choices[0] if choices else "opencv"
+    if not choices or CONFIG.detector in choices:
+        return CONFIG.detector
+    return choices[0]
 
 
 def get_settings() -> Settings:

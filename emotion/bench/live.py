@@ -101,11 +101,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_live(args: argparse.Namespace) -> int:
     from emotion import registry
+    from emotion.pipeline import get_analyzer
     from emotion.live import StreamingAnalyzer
 
     n = int(getattr(args, "frames", 120))
     print("loading models ...", file=sys.stderr, flush=True)
-    analyzer = registry.get_analyzer(detector=getattr(args, "detector", None))
+    analyzer = get_analyzer(detector=getattr(args, "detector", None))
     gallery = astronaut_gallery(analyzer)
     landmarks = not getattr(args, "no_landmarks", False)
     mode = getattr(args, "mode", "fast")
@@ -128,7 +129,7 @@ def run_live(args: argparse.Namespace) -> int:
         print("plain DeepFace per frame = extract_faces(opencv) + represent(Dlib, opencv) + our emotion "
               "classifier per face (DeepFace.analyze needs emotion weights that are not available)",
               flush=True)
-        classifier = registry.get_classifier("fernet")
+        classifier = registry.get_classifier("fer_cnn")
         for label, frames in (("1 face", moving_face_frames(n)), ("3 faces", three_face_frames(n))):
             step = max(1, len(frames) // nd)
             d = time_plain_deepface(frames[::step][:nd], classifier)

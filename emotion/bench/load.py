@@ -54,7 +54,7 @@ def run_load(args: argparse.Namespace) -> int:
     import cv2
     import numpy as np
 
-    from emotion import registry
+    from emotion.pipeline import get_analyzer
     from emotion.auth import register
     from emotion.bench.scenes import astronaut_bgr, group_photo, resize_width
     from emotion.store import new_row_key, open_store
@@ -69,7 +69,7 @@ def run_load(args: argparse.Namespace) -> int:
         tmp = tempfile.TemporaryDirectory()
         url = f"sqlite:///{Path(tmp.name) / 'load.db'}"
     store = open_store(url)
-    analyzer = registry.get_analyzer()
+    analyzer = get_analyzer()
     photos = [resize_width(astronaut_bgr(), 640), resize_width(group_photo(astronaut_bgr()), 960)]
     photo_bytes = [cv2.imencode(".jpg", p)[1].tobytes() for p in photos]
     analyzer.analyze(photos[0])  # models loaded before the clock starts, as the app's cache does

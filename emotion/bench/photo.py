@@ -88,14 +88,14 @@ def time_deepface(img: np.ndarray, backend: str, repeat: int) -> dict[str, float
 
 
 def run_photo(args: argparse.Namespace) -> int:
-    from emotion import registry
+    from emotion.pipeline import get_analyzer
     from emotion.detect import DEFAULT_DETECTOR, available_detectors
 
     detector = args.detector or DEFAULT_DETECTOR
     if detector not in available_detectors():
         print(f"error: detector {detector!r} is not usable here; choose from {available_detectors()}")
         return 2
-    analyzer = registry.get_analyzer(detector=detector)
+    analyzer = get_analyzer(detector=detector)
     from emotion.recognize.gallery import Gallery
 
     enrol = analyzer.embed_faces(astronaut_bgr())

@@ -1,37 +1,48 @@
 """Emotion classification: FER-framed uint8 (N, 48, 48) crops -> (N, 7) probabilities (EMOTIONS order).
 
-`create_classifier(name="fernet")` (uncached; `emotion.registry.get_classifier` caches):
-* "fernet" - the project's own FER2013 model on ONNX Runtime (models/fernet.onnx, `emotion.classify.fernet`);
+`create_classifier(name="fer_cnn")` (uncached; `emotion.registry.get_classifier` caches):
+* "fer_cnn" - the project's own FER2013 CNN on ONNX Runtime (models/fer_cnn.onnx, `emotion.classify.fer_cnn`);
+  its old name "fernet" is still accepted (stored settings, scripts);
 * "deepface" - DeepFace's emotion model, only when its weights file is already present
   (`emotion.classify.deepface_emotion`; never downloaded).
 """
 from __future__ import annotations
 
 from emotion.classify.base import EmotionClassifier
+from emotion.config import CONFIG
 
-DEFAULT_CLASSIFIER = "fernet"
-CLASSIFIERS = ("fernet", "deepface")
+DEFAULT_CLASSIFIER = CONFIG.classifier
+CLASSIFIERS = ("fer_cnn", "deepface")
+#: old names still accepted when read from stored settings or given on the command line
+ALIASES = {"fernet": "fer_cnn"}
 
-__all__ = ["EmotionClassifier", "DEFAULT_CLASSIFIER", "CLASSIFIERS", "create_classifier", "available_classifiers"]
+__all__ = ["EmotionClassifier", "DEFAULT_CLASSIFIER", "CLASSIFIERS", "ALIASES", "canonical_name",
+           "create_classifier", "available_classifiers"]
+
+
+def canonical_name(name: str | None) -> str:
+    """The classifier's current name: lower case, an old alias replaced, None -> the default."""
+    key = (name or DEFAULT_CLASSIFIER).strip().lower()
+    return ALIASES.get(key, key)
 
 
 def available_classifiers() -> list[str]:
-    from emotion.classify import deepface_emotion, fernet
+    from emotion.classify import deepface_emotion, fer_cnn
 
     out = []
-    if fernet.model_path().is_file():
-        out.append("fernet")
+    if fer_cnn.model_path().is_file():
+        out.append("fer_cnn")
     if deepface_emotion.is_available():
         out.append("deepface")
     return out
 
 
-def create_classifier(name: str = DEFAULT_CLASSIFIER) -> EmotionClassifier:
-    key = (name or DEFAULT_CLASSIFIER).lower()
-    if key == "fernet":
-        from emotion.classify.fernet import FerNetClassifier
+def create_classifier(name: str | None = None) -> EmotionClassifier:
+    key = canonical_name(name)
+    if key == "fer_cnn":
+        from emotion.classify.fer_cnn import FerCnnClassifier
 
-        return FerNetClassifier()
+        return FerCnnClassifier()
     if key == "deepface":
         from emotion.classify.deepface_emotion import DeepFaceEmotionClassifier
 

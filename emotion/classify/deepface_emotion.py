@@ -4,7 +4,7 @@ The weights (``facial_expression_model_weights.h5`` with DeepFace's TensorFlow e
 its ONNX engine) are NOT shipped by any package installed here and are never downloaded: without the
 file, building the classifier raises `WeightsMissing` naming the path where the file must be put.
 
-Input: the same FER-framed uint8 (N, 48, 48) crops as fernet; DeepFace feeds its model grayscale
+Input: the same FER-framed uint8 (N, 48, 48) crops as fer_cnn; DeepFace feeds its model grayscale
 48x48 in [0, 1], so the crops are only scaled by 1/255. Its labels are FER2013's order, like ours.
 """
 from __future__ import annotations

@@ -1,92 +1,19 @@
-"""The project's own FER2013 emotion model ("fernet"), run with ONNX Runtime.
-
-Weights: ``fernet.onnx`` in :data:`emotion.config.MODELS_DIR`, trained by ``python -m emotion train``
-(see models/README.md), with ``fernet.json`` beside it (measured accuracy, preprocessing, command).
-Light on purpose: numpy + onnxruntime only, no TensorFlow; one session is built in ``__init__``.
-"""
+"""Deprecated alias of `emotion.classify.fer_cnn` (the classifier's name before the rename), kept only
+for emotion/train/ until its owner switches its imports; then delete this file."""
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
+from emotion.classify.fer_cnn import (  # noqa: F401
+    INPUT_SIZE,
+    META_FILE,
+    MODEL_FILE,
+    PREPROCESSING,
+    FerCnnClassifier,
+    model_path,
+    preprocess,
+    read_metadata,
+)
 
-import numpy as np
+FerNetClassifier = FerCnnClassifier
 
-from emotion import config
-from emotion.classify.base import as_crop_batch
-
-MODEL_FILE = "fernet.onnx"
-META_FILE = "fernet.json"
-INPUT_SIZE = 48
-#: recorded in the metadata; changing :func:`preprocess` means retraining
-PREPROCESSING = ("uint8 48x48 grayscale FER-framed crop -> float32 /255 -> per-image standardisation "
-                 "(x - mean) / max(std, 1/255)")
-
-
-def preprocess(crops: np.ndarray) -> np.ndarray:
-    """uint8 (N, S, S) -> float32 (N, S, S), each crop standardised to zero mean and unit variance.
-
-    The one preprocessing function: training, ``python -m emotion evaluate`` and the product call it."""
-    x = np.asarray(crops, dtype=np.float32) * np.float32(1.0 / 255.0)
-    if x.ndim == 2:
-        x = x[None]
-    mean = x.mean(axis=(1, 2), keepdims=True)
-    std = x.std(axis=(1, 2), keepdims=True)
-    return (x - mean) / np.maximum(std, np.float32(1.0 / 255.0))
-
-
-def model_path(models_dir: str | Path | None = None) -> Path:
-    return Path(models_dir or config.MODELS_DIR) / MODEL_FILE
-
-
-def read_metadata(models_dir: str | Path | None = None) -> dict:
-    p = Path(models_dir or config.MODELS_DIR) / META_FILE
-    try:
-        return json.loads(p.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-class FerNetClassifier:
-    """EmotionClassifier: uint8 (N, 48, 48) crops -> float32 (N, 7) probabilities (EMOTIONS order).
-
-    ``tta``: also classify the mirrored crop and average (the metadata says whether the shipped figures
-    were measured with it; by default the shipped setting is used)."""
-
-    name = "fernet"
-    input_size = INPUT_SIZE
-
-    def __init__(self, models_dir: str | Path | None = None, *, tta: bool | None = None,
-                 threads: int | None = None):
-        import onnxruntime as ort
-
-        path = model_path(models_dir)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing: train it with `python -m emotion train`")
-        self.metadata = read_metadata(models_dir)
-        self.tta = bool(self.metadata.get("tta_flip", True)) if tta is None else bool(tta)
-        opts = ort.SessionOptions()
-        # Batch-1 calls of a small CNN: one intra-op thread is fastest and leaves the other core to the
-        # rest of the pipeline; override with EMOTION_ORT_THREADS.
-        n = threads if threads is not None else int(os.environ.get("EMOTION_ORT_THREADS", "1"))
-        opts.intra_op_num_threads = max(1, n)
-        opts.inter_op_num_threads = 1
-        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
-        self._input = self._session.get_inputs()[0].name
-        self.path = path
-
-    def predict(self, crops: np.ndarray) -> np.ndarray:
-        crops = as_crop_batch(crops, INPUT_SIZE)
-        n = len(crops)
-        if n == 0:
-            return np.zeros((0, 7), np.float32)
-        x = preprocess(crops)[:, None]  # (N, 1, S, S)
-        if self.tta:
-            x = np.concatenate([x, x[..., ::-1]], axis=0)
-        p = self._session.run(None, {self._input: np.ascontiguousarray(x)})[0]
-        if self.tta:
-            p = 0.5 * (p[:n] + p[n:])
-        p = p.astype(np.float32, copy=False)
-        return p / p.sum(axis=1, keepdims=True)
+__all__ = ["INPUT_SIZE", "META_FILE", "MODEL_FILE", "PREPROCESSING", "FerCnnClassifier", "FerNetClassifier",
+           "model_path", "preprocess", "read_metadata"]

@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per face and line")
     p.add_argument("--detector", default=None, help="face detector name (see `python -m emotion models`)")
     p.add_argument("--recognizer", default="Dlib", help="face recogniser (default Dlib)")
-    p.add_argument("--classifier", default="fernet", help="emotion classifier (default fernet)")
+    p.add_argument("--classifier", default=None, help="emotion classifier (default fer_cnn; the old name fernet is accepted)")
     p.add_argument("--annotate", metavar="OUT.png", default=None, help="write an annotated copy")
     p.add_argument("--no-landmarks", action="store_true", help="skip the 68-point landmarks")
     p.add_argument("--gallery", metavar="DIR_OR_JSON", default=None, help="people to recognise")
@@ -109,10 +109,10 @@ def run(args: argparse.Namespace) -> int:
     except ImageError as err:
         print(f"error: {args.photo}: {err}", file=sys.stderr)
         return 2
-    from emotion import registry
+    from emotion.pipeline import get_analyzer
 
     try:
-        analyzer = registry.get_analyzer(args.detector, args.recognizer, args.classifier)
+        analyzer = get_analyzer(args.detector, args.recognizer, args.classifier)
     except (ValueError, RuntimeError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -58,6 +58,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from emotion.config import CONFIG
 from emotion.detect.base import FaceDetector
 
 log = logging.getLogger(__name__)
@@ -65,10 +66,11 @@ log = logging.getLogger(__name__)
 __all__ = ["FaceDetector", "create_detector", "available_detectors", "describe_detectors",
            "detector_names", "DEFAULT_DETECTOR", "FAST_DETECTOR"]
 
-#: the live-camera detector (fastest; faces near the camera)
-FAST_DETECTOR = "blazeface"
-#: the photo detector (see the module docstring for the measurements behind the choice)
-DEFAULT_DETECTOR = "blazeface_tiled"
+#: the live-camera detector (fastest; faces near the camera); emotion.config.AppConfig.fast_detector
+FAST_DETECTOR = CONFIG.fast_detector
+#: the photo detector (see the module docstring for the measurements behind the choice);
+#: emotion.config.AppConfig.detector
+DEFAULT_DETECTOR = CONFIG.detector
 
 
 @dataclass(frozen=True)

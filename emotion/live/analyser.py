@@ -86,7 +86,7 @@ class StreamingAnalyzer:
         recognition cost is spread over frames instead of stalling one.
     landmark_every: recompute dlib's 68 points every this many frames per track (2 by default); in
         between, the last points follow the box (translation + scale). 1: every frame.
-    spread_tta: when the Analyzer's classifier averages each crop with its mirror image (fernet's
+    spread_tta: when the Analyzer's classifier averages each crop with its mirror image (fer_cnn's
         test-time augmentation, two forward passes a face), classify one of the two per frame instead,
         alternating, with a twin of the classifier without TTA (same weights file, one per process);
         the per-track EMA does the averaging. Halves the emotion cost per frame.

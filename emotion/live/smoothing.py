@@ -13,15 +13,15 @@ _TWINS_LOCK = threading.Lock()
 
 
 def plain_twin(classifier: Any) -> Any:
-    """The classifier without test-time augmentation (a FerNetClassifier with tta=False on the same
+    """The classifier without test-time augmentation (a FerCnnClassifier with tta=False on the same
     weights), built once per process and weights file; None when `classifier` has no TTA to spread."""
     if classifier is None or not getattr(classifier, "tta", False):
         return None
     try:
-        from emotion.classify.fernet import FerNetClassifier
+        from emotion.classify.fer_cnn import FerCnnClassifier
     except ImportError:  # pragma: no cover
         return None
-    if not isinstance(classifier, FerNetClassifier):
+    if not isinstance(classifier, FerCnnClassifier):
         return None
     path = getattr(classifier, "path", None)
     try:
@@ -31,7 +31,7 @@ def plain_twin(classifier: Any) -> Any:
     with _TWINS_LOCK:
         twin = _TWINS.get(key)
         if twin is None:
-            twin = FerNetClassifier(path.parent, tta=False)
+            twin = FerCnnClassifier(path.parent, tta=False)
             _TWINS[key] = twin
         return twin
 

@@ -7,9 +7,13 @@ already in DeepFace's weight folder (`emotion.recognize.deepface_models`).
 """
 from __future__ import annotations
 
+from emotion.config import CONFIG
 from emotion.recognize.base import FaceRecognizer
 
-DEFAULT_RECOGNIZER = "Dlib"
+#: dlib's ResNet: always available
+DLIB = "Dlib"
+#: emotion.config.AppConfig.recognizer
+DEFAULT_RECOGNIZER = CONFIG.recognizer
 
 __all__ = ["FaceRecognizer", "DEFAULT_RECOGNIZER", "create_recognizer", "available_recognizers", "all_recognizers"]
 
@@ -17,18 +21,19 @@ __all__ = ["FaceRecognizer", "DEFAULT_RECOGNIZER", "create_recognizer", "availab
 def all_recognizers() -> list[str]:
     from emotion.recognize.deepface_models import MODEL_NAMES
 
-    return [DEFAULT_RECOGNIZER, *MODEL_NAMES]
+    return [DLIB, *MODEL_NAMES]
 
 
 def available_recognizers() -> list[str]:
     """Names usable now, offline."""
     from emotion.recognize.deepface_models import available_models
 
-    return [DEFAULT_RECOGNIZER, *available_models()]
+    return [DLIB, *available_models()]
 
 
-def create_recognizer(name: str = DEFAULT_RECOGNIZER) -> FaceRecognizer:
-    if name in (None, "", "Dlib", "dlib"):
+def create_recognizer(name: str | None = None) -> FaceRecognizer:
+    name = name or DEFAULT_RECOGNIZER
+    if name.lower() == "dlib":
         from emotion.recognize.dlib_resnet import DlibResNetRecognizer
 
         return DlibResNetRecognizer()

@@ -29,11 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
+from emotion.config import CONFIG
+
 NAME = "Dlib"
 INPUT_SIZE = 150
 METRIC = "euclidean_l2"
-#: measured (module docstring)
-THRESHOLD = 0.40
+#: measured (module docstring); one source: emotion.config.AppConfig.recognition_threshold (0.40)
+THRESHOLD = CONFIG.recognition_threshold
 THRESHOLD_NOTE = "measured; = dlib's 0.6 on raw distances; DeepFace's Dlib euclidean_l2 value"
 
 
