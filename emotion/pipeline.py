@@ -34,7 +34,8 @@ import numpy as np
 
 from emotion import registry
 from emotion.classify import canonical_name
-from emotion.imageio import ImageError, array_to_bgr, downscale_for_analysis, load_image
+from emotion.detect.base import detect_downscaled
+from emotion.imageio import ImageError, array_to_bgr, load_image
 from emotion.records import Box, Detection, FaceRecord
 
 log = logging.getLogger(__name__)
@@ -53,21 +54,6 @@ def _to_bgr(image: Any) -> np.ndarray:
     else:
         bgr = load_image(image)
     return bgr
-
-
-def _map_detection(d: Detection, scale: float, width: int, height: int) -> Detection:
-    if scale == 1.0:
-        return Detection(d.box.clip(width, height), d.confidence, d.left_eye, d.right_eye)
-    inv = 1.0 / scale
-    b = d.box
-    x1, y1 = int(round(b.x * inv)), int(round(b.y * inv))
-    x2, y2 = int(round(b.x2 * inv)), int(round(b.y2 * inv))
-    box = Box(x1, y1, x2 - x1, y2 - y1).clip(width, height)
-
-    def pt(p):
-        return None if p is None else ((p[0] + 0.5) * inv - 0.5, (p[1] + 0.5) * inv - 0.5)
-
-    return Detection(box, d.confidence, pt(d.left_eye), pt(d.right_eye))
 
 
 class Analyzer:
@@ -117,9 +103,7 @@ class Analyzer:
         h, w = bgr.shape[:2]
         if min(h, w) < MIN_IMAGE_SIDE:
             return []
-        small, scale = downscale_for_analysis(bgr, max_side)
-        dets = self.detector.detect(small)
-        out = [_map_detection(d, scale, w, h) for d in dets]
+        out = detect_downscaled(self.detector.detect, bgr, max_side)
         return [d for d in out if d.box.w >= MIN_FACE_SIDE and d.box.h >= MIN_FACE_SIDE]
 
     def landmarks(self, bgr: np.ndarray, box: Box) -> np.ndarray:

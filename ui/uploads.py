@@ -98,13 +98,10 @@ def _row_key(user_id: int, file_digest: str, index: int) -> str:
 
 
 def shrink(bgr, max_side: int):
-    import cv2
+    """`bgr` at most `max_side` px on its longer side (the engine's one downscale)."""
+    from emotion.detect.base import downscale
 
-    h, w = bgr.shape[:2]
-    scale = max_side / max(h, w)
-    if scale >= 1:
-        return bgr
-    return cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    return downscale(bgr, max_side)[0]
 
 
 def save_photo_history(user: dict, result: PhotoResult, annotated=None, *, filename: str = "") -> int:

@@ -37,7 +37,7 @@ from typing import Any, Callable, Sequence
 import cv2
 import numpy as np
 
-from emotion.detect.base import as_bgr
+from emotion.detect.base import as_bgr, detect_downscaled
 from emotion.records import Box, Detection
 
 Point = tuple[float, float]
@@ -52,16 +52,6 @@ def _has_module(name: str) -> bool:
         return False
 
 
-def _work_copy(bgr: np.ndarray, max_side: int | None) -> tuple[np.ndarray, float]:
-    """(image to run the model on, factor from its pixels to the original's)."""
-    h, w = bgr.shape[:2]
-    if not max_side or max(h, w) <= max_side:
-        return bgr, 1.0
-    s = max_side / max(h, w)
-    small = cv2.resize(bgr, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-    return small, w / small.shape[1]
-
-
 def _order_eyes(a: Point | None, b: Point | None) -> tuple[Point | None, Point | None]:
     if a is None or b is None:
         return None, None
@@ -69,19 +59,15 @@ def _order_eyes(a: Point | None, b: Point | None) -> tuple[Point | None, Point |
 
 
 def make_detection(x1: float, y1: float, x2: float, y2: float, confidence: float, width: int,
-                   height: int, eyes: tuple[Point | None, Point | None] = (None, None),
-                   scale: float = 1.0) -> Detection | None:
-    """A `Detection` in original image pixels from a box/eyes found on a copy scaled by 1/scale;
-    None when the clipped box is empty."""
-    x1, y1, x2, y2 = (v * scale for v in (x1, y1, x2, y2))
+                   height: int, eyes: tuple[Point | None, Point | None] = (None, None)) -> Detection | None:
+    """A `Detection` from a model's float box and eyes (image pixels); None when the clipped box is empty."""
     xi, yi = int(math.floor(x1)), int(math.floor(y1))
     box = Box(xi, yi, int(math.ceil(x2)) - xi, int(math.ceil(y2)) - yi).clip(width, height)
     if box.w <= 0 or box.h <= 0:
         return None
     left, right = _order_eyes(*eyes)
     if left is not None and right is not None:
-        left = (float(left[0]) * scale, float(left[1]) * scale)
-        right = (float(right[0]) * scale, float(right[1]) * scale)
+        left, right = (float(left[0]), float(left[1])), (float(right[0]), float(right[1]))
     return Detection(box=box, confidence=float(confidence), left_eye=left, right_eye=right)
 
 
@@ -121,12 +107,14 @@ class _Base:
         if bgr is None or bgr.size == 0 or min(bgr.shape[:2]) < 1:
             return []
         bgr = as_bgr(bgr)
-        height, width = bgr.shape[:2]
-        work, scale = _work_copy(bgr, self.max_side)
+        return _sorted(detect_downscaled(self._detect_as_is, bgr, self.max_side), self.max_faces)
+
+    def _detect_as_is(self, work: np.ndarray) -> list[Detection]:
+        height, width = work.shape[:2]
         with self._lock:
             raw = self._run(work)
-        return _sorted([make_detection(x1, y1, x2, y2, c, width, height, (a, b), scale)
-                        for x1, y1, x2, y2, c, a, b in raw], self.max_faces)
+        return [d for d in (make_detection(x1, y1, x2, y2, c, width, height, (a, b))
+                            for x1, y1, x2, y2, c, a, b in raw) if d is not None]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(max_side={self.max_side})"

@@ -28,9 +28,9 @@ import threading
 import time
 from typing import Any, Callable, Iterable
 
-import cv2
 import numpy as np
 
+from emotion.detect.base import detect_downscaled
 from emotion.live.landmarks import track_landmarks
 from emotion.live.recognition import Recognition
 from emotion.live.smoothing import plain_twin, smooth
@@ -47,16 +47,6 @@ MODES = ("fast", "accurate")
 def _percentile(values: Iterable[float], q: float) -> float | None:
     arr = np.fromiter(values, dtype=np.float64)
     return float(np.percentile(arr, q)) if arr.size else None
-
-
-def _scale_detection(d: Detection, s: float) -> Detection:
-    if s == 1.0:
-        return d
-    b = d.box
-    box = Box(int(round(b.x * s)), int(round(b.y * s)), int(round(b.w * s)), int(round(b.h * s)))
-    le = None if d.left_eye is None else (d.left_eye[0] * s, d.left_eye[1] * s)
-    re = None if d.right_eye is None else (d.right_eye[0] * s, d.right_eye[1] * s)
-    return Detection(box, d.confidence, le, re)
 
 
 class StreamingAnalyzer:
@@ -254,14 +244,7 @@ class StreamingAnalyzer:
     def _detect(self, bgr: np.ndarray, now: float) -> list[Detection] | None:
         """This frame's detections, or None on an in-between frame of the accurate mode."""
         if self._mode == "fast":
-            h, w = bgr.shape[:2]
-            s = 1.0
-            small = bgr
-            if self.detect_width and w > self.detect_width:
-                s = w / float(self.detect_width)
-                small = cv2.resize(bgr, (self.detect_width, max(1, int(round(h / s)))), interpolation=cv2.INTER_AREA)
-            dets = [_scale_detection(d, s) for d in self.fast_detector.detect(small)]
-            return [Detection(d.box.clip(w, h), d.confidence, d.left_eye, d.right_eye) for d in dets]
+            return detect_downscaled(self.fast_detector.detect, bgr, max_width=self.detect_width or None)
         if self._frame_no % self.accurate_every == 0 or not self.tracker.tracks:
             return list(self.analyzer.detect(bgr))
         return None

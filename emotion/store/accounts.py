@@ -1,6 +1,7 @@
 """Accounts repository: users, their password hashes and the sign-in lockout counters."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import exc as sa_exc, select, update
@@ -60,35 +61,39 @@ class AccountsRepository:
         ``now + lock_for`` (and restarts the count). Attempts while locked are not counted.
         Atomic across processes (row lock / SQLite write lock)."""
         now = self._now(now)
-        with self._session(write=True) as s:
-            u = s.scalar(select(User).where(User.id == user_id).with_for_update())
-            if u is None:
-                return None
-            if u.locked_until is not None and now < u.locked_until:
-                return self._user_info(u)
-            count = (u.failed_logins or 0) + 1
-            if count >= max_failures:
+
+        def count(u: User) -> None:
+            failures = (u.failed_logins or 0) + 1
+            if failures >= max_failures:
                 u.failed_logins, u.locked_until = 0, now + lock_for
             else:
-                u.failed_logins, u.locked_until = count, None
-            s.flush()
-            return self._user_info(u)
+                u.failed_logins, u.locked_until = failures, None
+
+        return self._update_unless_locked(user_id, now, count)
 
     def record_successful_login(self, user_id: int, *, now: datetime | None = None,
                                 new_password_hash: str | None = None) -> UserInfo | None:
         """Reset the failure count, set last_login (and store a re-hashed password) -- unless
         the account got locked meanwhile: then nothing changes and the returned info says so."""
         now = self._now(now)
+
+        def reset(u: User) -> None:
+            u.failed_logins, u.locked_until, u.last_login = 0, None, now
+            if new_password_hash:
+                u.password_hash = new_password_hash
+
+        return self._update_unless_locked(user_id, now, reset)
+
+    def _update_unless_locked(self, user_id: int, now: datetime, change: Callable[[User], None]) -> UserInfo | None:
+        """Apply `change` to the user's row under a row lock, unless the account is locked at `now`;
+        the user's info afterwards (None when there is no such user)."""
         with self._session(write=True) as s:
             u = s.scalar(select(User).where(User.id == user_id).with_for_update())
             if u is None:
                 return None
-            if u.locked_until is not None and now < u.locked_until:
-                return self._user_info(u)
-            u.failed_logins, u.locked_until, u.last_login = 0, None, now
-            if new_password_hash:
-                u.password_hash = new_password_hash
-            s.flush()
+            if not (u.locked_until is not None and now < u.locked_until):
+                change(u)
+                s.flush()
             return self._user_info(u)
 
     def set_password_hash(self, user_id: int, password_hash: str) -> bool:

@@ -121,6 +121,15 @@ def _normalise_history_row(row: FaceRecord | Mapping[str, Any], *, user_id: int,
     }
 
 
+def _one_of(column: Any, values: Iterable[str], allowed: Sequence[str], what: str) -> Any:
+    """``column IN values`` (nothing matches an empty list); ValueError for a value not in `allowed`."""
+    vals = list(values)
+    bad = set(vals) - set(allowed)
+    if bad:
+        raise ValueError(f"unknown {what}(s) {sorted(bad)}; expected {tuple(allowed)}")
+    return column.in_(vals) if vals else false()
+
+
 class HistoryRepository:
     # ---- history ----------------------------------------------------------------------------
 
@@ -259,17 +268,9 @@ class HistoryRepository:
             if source not in SOURCES:
                 raise ValueError(f"unknown source {source!r}; expected {SOURCES}")
         if sources is not None:
-            src = list(sources)
-            bad = set(src) - set(SOURCES)
-            if bad:
-                raise ValueError(f"unknown source(s) {sorted(bad)}; expected {SOURCES}")
-            conds.append(HistoryRow.source.in_(src) if src else false())
+            conds.append(_one_of(HistoryRow.source, sources, SOURCES, "source"))
         if emotions is not None:
-            emo = list(emotions)
-            bad = set(emo) - set(EMOTIONS)
-            if bad:
-                raise ValueError(f"unknown emotion(s) {sorted(bad)}; expected {EMOTIONS}")
-            conds.append(HistoryRow.dominant.in_(emo) if emo else false())
+            conds.append(_one_of(HistoryRow.dominant, emotions, EMOTIONS, "emotion"))
         if names is not None:
             nm = list(names)
             conds.append(HistoryRow.name.in_(nm) if nm else false())
