@@ -1,0 +1,1 @@
+"""The ``python -m emotion`` sub-commands, one module each (dispatched by `emotion.cli`)."""
