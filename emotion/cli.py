@@ -7,6 +7,7 @@ import importlib
 # command -> module that provides `add_arguments(parser)` and `run(args) -> int`
 COMMANDS = {
     "analyze": ("emotion.commands.analyze", "analyse a photo: one line or JSON object per face"),
+    "video": ("emotion.commands.video", "analyse a video file: per-person emotion timeline, CSV, annotated MP4"),
     "models": ("emotion.commands.models", "list every model by role, its weights and whether it is usable"),
     "bench": ("emotion.bench", "per-stage timings against plain DeepFace (--live: the streaming path)"),
     "train": ("emotion.train.train", "train the project's FER2013 emotion model"),

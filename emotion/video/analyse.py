@@ -117,10 +117,18 @@ class _VideoClock:
         return self.t
 
 
+#: seconds of video between two embeddings of one track. The live page refreshes every 1.5 s; a file
+#: names a whole track after the fact (`VideoResult.person_names`), so a slower refresh loses nothing
+#: but the dlib ResNet's cost (the largest one per sample at 5 frames a second)
+RECOGNIZE_EVERY_S = 5.0
+
+
 def make_streaming_analyzer(analyzer: Any, *, mode: str, gallery: Any = None, landmarks: bool = True,
                             clock: Callable[[], float], **kw: Any):
     """The live page's analyser configured for a file: video-time clock, inline recognition (a
-    worker process would let a fast file outrun its names), no drawing, no history writer."""
+    worker process would let a fast file outrun its names), a track re-embedded every
+    `RECOGNIZE_EVERY_S` of video, no drawing, no history writer."""
+    kw.setdefault("recognize_every_s", RECOGNIZE_EVERY_S)
     # TODO(refactor #12): import from emotion.live once it lands (same class, same arguments)
     from emotion.stream import StreamingAnalyzer
 
@@ -171,13 +179,14 @@ def analyse_video(path: str | os.PathLike, analyzer: Any, *, rate: float | None 
                 faces = []
             for f in faces:
                 result.rows.append(_row(sample.time_s, sample.index, f))
-            if writer is not None or result.thumbnails is not None:
+            thumb_due = result.thumbnails is not None and result.thumbnails.due(sample.time_s)
+            if writer is not None or thumb_due:
                 from emotion.draw import annotate
 
                 drawn = annotate(sample.bgr, faces, landmarks=False, extra_text=_clock_text(sample.time_s))
                 if writer is not None:
                     writer.write(drawn, sample.time_s)
-                if result.thumbnails is not None:
+                if thumb_due:
                     result.thumbnails.offer(sample.time_s, drawn)
             result.samples += 1
             result.video_time_s = sample.time_s

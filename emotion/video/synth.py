@@ -31,16 +31,17 @@ def photos_dir() -> Path:
     return root.parent / "shared" / "data" / "photos"
 
 
-def photo_head(name: str, height: int = 220) -> np.ndarray:
-    """The central head-and-shoulders cut of an LFW-style 250x250 photo in wild_dev, `height` px tall."""
-    path = photos_dir() / "wild_dev" / name
+def photo_path(name: str) -> Path:
+    return photos_dir() / "wild_dev" / name
+
+
+def photo_head(name: str, size: int = 170) -> np.ndarray:
+    """A wild_dev photo (a face crop) as a `size` px square patch."""
+    path = photo_path(name)
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if img is None:
         raise FileNotFoundError(f"photo not found: {path}")
-    h, w = img.shape[:2]
-    cut = img[int(h * 0.12):int(h * 0.88), int(w * 0.2):int(w * 0.8)]
-    s = height / cut.shape[0]
-    return cv2.resize(cut, (max(1, int(round(cut.shape[1] * s))), height), interpolation=cv2.INTER_AREA)
+    return cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
 
 
 def astronaut_head(scale: float = 1.0) -> np.ndarray:
@@ -92,15 +93,15 @@ def people_frames(n: int, heads: Sequence[np.ndarray], width: int = FRAME_W, hei
             h, w = head.shape[:2]
             cx = (k + 0.5) * width / slots
             dx = 6 * np.sin(2 * np.pi * i / 60.0 + k)
-            y = (height - h) / 2 + (40 if k % 2 else -30)
+            y = (height - h) / 2 + (0.25 * (height - h) if k % 2 else -0.25 * (height - h))
             _paste(f, head, int(round(cx - w / 2 + dx)), int(round(y)))
         yield f
 
 
 def three_heads() -> list[np.ndarray]:
     """The astronaut, her mirror image and a smaller brighter copy (as `emotion.bench_live`)."""
-    a = astronaut_head(0.8)
-    return [a, a[:, ::-1].copy(), cv2.convertScaleAbs(astronaut_head(0.7), alpha=1.1, beta=12)]
+    a = astronaut_head(0.95)
+    return [a, a[:, ::-1].copy(), cv2.convertScaleAbs(astronaut_head(0.85), alpha=1.1, beta=12)]
 
 
 def write_clip(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: float = 30.0, *,

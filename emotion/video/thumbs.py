@@ -36,6 +36,11 @@ class Thumbnails:
         with self._lock:
             return sum(len(j) for j in self._jpegs)
 
+    def due(self, t: float) -> bool:
+        """Whether a frame at `t` would be kept (so the caller can skip drawing one that would not)."""
+        with self._lock:
+            return not self._times or t - self._times[-1] >= self.stride_s
+
     def offer(self, t: float, bgr: np.ndarray) -> bool:
         """Keep this frame if it is due; True when kept."""
         with self._lock:
