@@ -113,6 +113,9 @@ def _open(path: Path):
     except (av.FFmpegError, UnicodeDecodeError, ValueError, OSError) as err:
         if isinstance(err, (PermissionError, FileNotFoundError)):
             raise VideoError("unreadable", name=path.name, reason=str(err)) from None
+        if isinstance(err, EOFError) and _looks_like_video(path):
+            # a container header and nothing after it: a recording stopped before its first frame
+            raise VideoError("zero_frames", name=path.name) from None
         raise VideoError("damaged" if _looks_like_video(path) else "not_a_video", name=path.name) from None
 
 

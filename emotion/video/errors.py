@@ -7,7 +7,7 @@ not_a_video        the file is not a video container FFmpeg can read (an image, 
 damaged            an MP4/MOV/WebM/... whose header says video but that cannot be opened
                    (truncated before its index, corrupted)
 no_video_stream    a container without a video stream (audio-only, subtitles, ...)
-zero_frames        a video stream without one decodable frame
+zero_frames        a video header without one decodable frame (an empty or cut recording)
 too_long           longer than the configured limit (``max_duration_s``)
 too_large          a file larger than the configured limit (``max_bytes``)
 unreadable         the file cannot be read at all (missing, permission)
@@ -34,7 +34,7 @@ _MESSAGES = {
     "not_a_video": "{name} is not a video file FFmpeg can read",
     "damaged": "{name} looks like a video but is damaged or truncated (its index cannot be read)",
     "no_video_stream": "{name} has no video stream (audio only?)",
-    "zero_frames": "{name} has a video stream without a single decodable frame",
+    "zero_frames": "{name} holds no decodable frame (an empty or cut recording)",
     "too_long": "{name} lasts {duration_s:.0f} s; the limit is {limit_s:.0f} s",
     "too_large": "{name} is {size_mb:.0f} MB; the limit is {limit_mb:.0f} MB",
     "unreadable": "{name} cannot be read: {reason}",

@@ -117,6 +117,7 @@ def write_clip(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: float
     times_it = iter(times) if times is not None else None
     with av.open(str(path), mode="w", format=container_format) as out:
         stream = None
+        audio = None
         for i, bgr in enumerate(frames):
             if stream is None:
                 h, w = bgr.shape[:2]
@@ -128,6 +129,8 @@ def write_clip(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: float
                 stream.codec_context.time_base = tb
                 if rotation:
                     stream.set_display_rotation(rotation)
+                if audio_s > 0:
+                    audio = _tone_stream(out)
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(bgr[:stream.height, :stream.width]), format="bgr24")
             t = next(times_it) if times_it is not None else i / fps
             frame.pts, frame.time_base = int(round(t * 1000)), tb
@@ -136,8 +139,8 @@ def write_clip(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: float
         if stream is not None:
             for p in stream.encode():
                 out.mux(p)
-        if audio_s > 0:
-            _write_tone(out, audio_s)
+        if audio is not None:
+            _encode_tone(out, audio, audio_s)
     return path
 
 
@@ -145,16 +148,20 @@ def write_audio_only(path: str | os.PathLike, seconds: float = 1.0, container_fo
     import av
 
     with av.open(str(path), mode="w", format=container_format) as out:
-        _write_tone(out, seconds)
+        _encode_tone(out, _tone_stream(out), seconds)
     return Path(path)
 
 
-def _write_tone(out, seconds: float) -> None:
+def _tone_stream(out):
+    a = out.add_stream("aac", rate=16000)
+    a.layout = "mono"
+    return a
+
+
+def _encode_tone(out, a, seconds: float) -> None:
     import av
 
     rate = 16000
-    a = out.add_stream("aac", rate=rate)
-    a.layout = "mono"
     n = int(seconds * rate)
     t = np.arange(n, dtype=np.float32) / rate
     pcm = (0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None, :]
