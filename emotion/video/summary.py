@@ -87,9 +87,6 @@ def segments(rows: Sequence, names: dict[int, str], rate: float | None = None, *
                 continue
             if runs and runs[-1][-1].dominant == r.dominant and r.time_s - runs[-1][-1].time_s <= gap:
                 runs[-1].append(r)
-            elif runs and r.time_s - runs[-1][-1].time_s <= gap \
-                    and (runs[-1][-1].time_s - runs[-1][0].time_s + step) < min_segment_s:
-                runs[-1].append(r)  # the run before was too short to stand alone: it joins this one
             else:
                 runs.append([r])
         merged: list[list] = []
