@@ -312,3 +312,28 @@ def test_bad_input_in_a_job_is_a_typed_failure(tmp_path):
         assert (view["state"], view["error_code"], view["failure"]) == ("failed", "not_a_video", None)
     finally:
         jobs.shutdown()
+
+
+def test_history_rows_one_per_person_and_second_with_stable_keys():
+    from datetime import datetime, timezone
+
+    from emotion.video.analyse import VideoResult
+    from emotion.video.decode import VideoInfo
+    from emotion.video.history import history_rows
+
+    info = VideoInfo("a.mp4", 1, "mp4", "h264", 640, 480, 0, 30.0, 3.0, 90, False)
+    rows = _rows(1, ["happy"] * 6, step=0.5) + _rows(2, ["sad"] * 4, step=0.5, start=1.0)
+    rows[3] = VideoRow(1.5, 3, 1, "Ann", 4, (0, 0, 50, 50), rows[3].scores, "happy")  # recognised once
+    result = VideoResult(info=info, rate=2.0, mode="fast", rows=rows)
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    h = history_rows(result, user_id=3, digest="abc", started_at=t0)
+    got = [(r["track_id"], r["offset_s"], r["name"], r["person_id"], r["dominant"]) for r in h]
+    assert got == [(1, 0.0, "Ann", 4, "happy"), (1, 1.0, "Ann", 4, "happy"), (2, 1.0, "unknown", None, "sad"),
+                   (1, 2.0, "Ann", 4, "happy"), (2, 2.0, "unknown", None, "sad")]
+    assert [r["time"] for r in h][:2] == [t0, datetime(2026, 1, 1, 0, 0, 1, tzinfo=timezone.utc)]
+    assert {r["source"] for r in h} == {"video"}
+    again = history_rows(result, user_id=3, digest="abc")
+    assert [r["row_key"] for r in again] == [r["row_key"] for r in h]
+    assert len({r["row_key"] for r in h}) == 5
+    other = history_rows(result, user_id=3, digest="abd", started_at=t0)
+    assert not {r["row_key"] for r in other} & {r["row_key"] for r in h}
