@@ -1,13 +1,13 @@
 """The Video page's labels and the video engine's error messages, in English and Simplified Chinese.
 
-Merged into the app's tables by `ui/i18n.py` (keys prefixed ``video_`` / ``verr_``). Error codes
+Merged into the app's tables by `ui/i18n.py` (every key starts with ``video_`` or ``verr_``, so none clashes). Error codes
 come from `emotion.video.errors` (``verr_<code>``); fields are filled with ``str.format`` and escaped
 by the caller.
 """
 from __future__ import annotations
 
 EN: dict[str, str] = {
-    "nav_video": "Video",
+    "video_nav": "Video",
     "video_title": "Analyse a video",
     "video_hint": "Upload a recording: every face is tracked through it, named when you enrolled the person, "
                   "and scored on seven emotions over time.",
@@ -41,14 +41,12 @@ EN: dict[str, str] = {
     "video_not_saved": "The database is unreachable: this video was not saved to your history.",
     "video_failed": "The analysis failed: {error}",
     "video_too_many_people": "Showing the {n} people seen longest; the CSV has everyone.",
-    "col_from": "From (s)",
-    "col_to": "To (s)",
-    "col_person": "Person",
-    "col_seen": "Seen (s)",
-    "col_samples": "Samples",
-    "col_time_s": "Time (s)",
-    "col_score": "Score",
-    "source_video": "video",
+    "video_col_from": "From (s)",
+    "video_col_to": "To (s)",
+    "video_col_person": "Person",
+    "video_col_seen": "Seen (s)",
+    "video_col_samples": "Samples",
+    "video_col_time_s": "Time (s)",
     "verr_not_a_video": "{name} is not a video this app can read.",
     "verr_damaged": "{name} looks like a video but is damaged or cut short, so it cannot be opened.",
     "verr_no_video_stream": "{name} has no picture (an audio-only file?).",
@@ -60,7 +58,7 @@ EN: dict[str, str] = {
 }
 
 ZH: dict[str, str] = {
-    "nav_video": "视频",
+    "video_nav": "视频",
     "video_title": "分析视频",
     "video_hint": "上传一段录像：每张脸都会在整段视频中被跟踪，已登记的人会显示姓名，并随时间给出七种情绪的得分。",
     "video_upload": "视频（MP4、MOV、WebM、AVI 或 MKV，最大 {mb} MB）",
@@ -93,14 +91,12 @@ ZH: dict[str, str] = {
     "video_not_saved": "数据库暂时无法连接：这段视频没有保存到历史记录。",
     "video_failed": "分析失败：{error}",
     "video_too_many_people": "只显示出现时间最长的 {n} 人；CSV 中包含所有人。",
-    "col_from": "开始（秒）",
-    "col_to": "结束（秒）",
-    "col_person": "人物",
-    "col_seen": "出现时长（秒）",
-    "col_samples": "样本数",
-    "col_time_s": "时间（秒）",
-    "col_score": "得分",
-    "source_video": "视频",
+    "video_col_from": "开始（秒）",
+    "video_col_to": "结束（秒）",
+    "video_col_person": "人物",
+    "video_col_seen": "出现时长（秒）",
+    "video_col_samples": "样本数",
+    "video_col_time_s": "时间（秒）",
     "verr_not_a_video": "{name} 不是本应用能读取的视频。",
     "verr_damaged": "{name} 看起来是视频，但已损坏或被截断，无法打开。",
     "verr_no_video_stream": "{name} 没有画面（可能只有音频）。",

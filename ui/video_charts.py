@@ -15,7 +15,7 @@ from emotion.records import EMOTIONS
 
 #: emotion -> colour (hex), as the History page
 try:  # the refactor's single palette (issue 12)
-    from emotion.palette import HEX as COLORS  # type: ignore[import-not-found]
+    from emotion.palette import EMOTION_HEX as COLORS  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - until emotion/palette.py lands
     COLORS = {"angry": "#d62728", "disgust": "#8c564b", "fear": "#9467bd", "happy": "#f2b701",
               "sad": "#1f77b4", "surprise": "#ff7f0e", "neutral": "#7f7f7f"}
