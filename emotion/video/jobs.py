@@ -52,6 +52,9 @@ class Job:
     polled_at: float = field(default_factory=time.monotonic)
     cancel_event: threading.Event = field(default_factory=threading.Event)
     workdir: str | None = None  #: removed with the job (the annotated MP4 lives there)
+    #: objects the work needs that are not part of the job's identity (the Analyzer, the gallery)
+    context: dict[str, Any] = field(default_factory=dict)
+    own_file: bool = False
     thread: threading.Thread | None = None
 
     @property
@@ -74,23 +77,26 @@ def _default_work(job: Job, analyzer_factory: Callable[[], Any], gallery_provide
     params = dict(job.params)
     out = params.pop("annotate", True)
     out_path = os.path.join(job.workdir, "annotated.mp4") if (out and job.workdir) else None
-    gallery = gallery_provider() if gallery_provider is not None else None
+    gallery = job.context.get("gallery")
+    if gallery is None and gallery_provider is not None:
+        gallery = gallery_provider()
+    analyzer = job.context.get("analyzer")
+    if analyzer is None:
+        analyzer = analyzer_factory()
 
     def on_progress(p: Progress) -> None:
         job.progress = Progress(p.samples, p.expected, p.video_time_s, p.duration_s, p.elapsed_s)
 
-    return analyse_video(job.path, analyzer_factory(), gallery=gallery, out_path=out_path,
+    return analyse_video(job.path, analyzer, gallery=gallery, out_path=out_path,
                          cancel=job.cancel_event, on_progress=on_progress, **params)
 
 
 class VideoJobs:
-    def __init__(self, analyzer_factory: Callable[[], Any] | None = None, *,
+    def __init__(self, analyzer_factory: Callable[[], Any] = lambda: None, *,
                  gallery_provider: Callable[[], Any] | None = None,
                  work: Callable[[Job], Any] | None = None, max_running: int = 1,
                  abandon_after_s: float | None = None, keep: int = 8, tmp_root: str | None = None) -> None:
         if work is None:
-            if analyzer_factory is None:
-                raise ValueError("give analyzer_factory (the Analyzer to use) or work")
             work = lambda job: _default_work(job, analyzer_factory, gallery_provider)  # noqa: E731
         self._work = work
         self._slots = threading.Semaphore(max(1, int(max_running)))
@@ -105,9 +111,11 @@ class VideoJobs:
     # ---- the interface ---------------------------------------------------------------------------
 
     def submit(self, key: tuple, path: str | os.PathLike, params: dict[str, Any] | None = None, *,
-               own_file: bool = False) -> str:
-        """Start (or find) the job for `key`; returns its id. `own_file`: the runner deletes `path`
-        when the job is dropped (an upload saved to a temporary file)."""
+               own_file: bool = False, context: dict[str, Any] | None = None) -> str:
+        """Start (or find) the job for `key`; returns its id. `params`: keyword arguments of
+        `analyse_video` (rate, mode, max_duration_s, ...; ``annotate``: write the annotated MP4),
+        part of the job's identity. `context`: ``analyzer`` / ``gallery`` to use (not part of it).
+        `own_file`: the runner deletes `path` when the job is dropped (a saved upload)."""
         params = dict(params or {})
         with self._lock:
             jid = self._by_key.get(key)
@@ -122,8 +130,8 @@ class VideoJobs:
             import tempfile
 
             job = Job(id=uuid.uuid4().hex, key=key, path=str(path), params=params,
-                      workdir=tempfile.mkdtemp(prefix="emotion-video-", dir=self.tmp_root))
-            job.own_file = own_file  # type: ignore[attr-defined]
+                      workdir=tempfile.mkdtemp(prefix="emotion-video-", dir=self.tmp_root),
+                      context=dict(context or {}), own_file=own_file)
             self._jobs[job.id] = job
             self._by_key[key] = job.id
             job.thread = threading.Thread(target=self._run, args=(job,), name=f"emotion-video-{job.id[:8]}",
@@ -252,5 +260,5 @@ def _cleanup_after(job: Job) -> None:
         job.thread.join()
     if job.workdir:
         shutil.rmtree(job.workdir, ignore_errors=True)
-    if getattr(job, "own_file", False):
+    if job.own_file:
         _remove(job.path)
