@@ -179,6 +179,11 @@ class VideoJobs:
         job.thread.join(timeout)
         return job.final
 
+    def owns(self, path: str | os.PathLike) -> bool:
+        """Whether a kept job reads `path` (and will remove it when dropped)."""
+        p = str(path)
+        return any(j.path == p and j.own_file for j in list(self._jobs.values()))
+
     def running(self) -> list[str]:
         return [j.id for j in list(self._jobs.values()) if not j.final]
 

@@ -1,0 +1,137 @@
+"""The Video page's results: info, per-person timeline (click a point: that moment of the video),
+segments table, overall distribution, CSV and annotated MP4 downloads, saving to the history.
+
+Everything here reads a finished `emotion.video.analyse.VideoResult`; nothing analyses. People's
+names are escaped for Markdown (`ui.text.md`) and HTML (Plotly, `ui.video_charts.esc`); the CSV is
+escaped against formula injection by the engine (`emotion.video.export`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from emotion.records import EMOTIONS
+from ui import text
+from ui.i18n import t
+
+SAVED_KEY = "video_saved"
+MAX_PEOPLE = 8
+
+
+def clock(seconds: float | None) -> str:
+    """m:ss (h:mm:ss past an hour)."""
+    if seconds is None:
+        return "?"
+    s = int(round(max(0.0, float(seconds))))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def error_text(code: str | None, params: dict | None, failure: str | None = None) -> str:
+    """The user's message for a failed job: the typed code translated, else the failure."""
+    if code:
+        p = dict(params or {})
+        p["name"] = text.md(p.get("name", ""))
+        if "duration_s" in p:
+            p["duration"] = clock(p["duration_s"])
+        if "limit_s" in p:
+            p["limit"] = clock(p["limit_s"])
+        return t("verr_" + code, **p)
+    return t("video_failed", error=text.md(failure or "?"))
+
+
+def show_result(result: Any, *, digest: str, file_stem: str) -> None:
+    from emotion.video.export import csv_bytes
+    from emotion.video.summary import distribution, person_summary, segments, timelines
+    from ui.video_charts import distribution_figure, timeline_figure
+
+    info = result.info
+    st.caption(t("video_info", w=info.width, h=info.height, dur=clock(info.duration_s),
+                 fps=f"{info.fps:.3g}" if info.fps else "?", codec=text.md(info.codec)))
+    if result.cancelled:
+        st.warning(t("video_cancelled", pos=clock(result.video_time_s)), icon="⏹️")
+    if result.truncated:
+        st.warning(t("video_truncated"), icon="⚠️")
+    names = result.person_names()
+    label = lambda e: t("emo_" + e)  # noqa: E731
+    if not result.rows:
+        st.info(t("video_no_faces"))
+    else:
+        st.subheader(t("video_timeline"))
+        lines = timelines(result.rows, names)
+        fig, shown = timeline_figure(lines, label=label, max_people=MAX_PEOPLE, time_title=t("video_col_time_s"),
+                                     score_title=t("col_score"))
+        if len(lines) > len(shown):
+            st.caption(t("video_too_many_people", n=len(shown)))
+        st.caption(t("video_timeline_hint"))
+        event = st.plotly_chart(fig, key=f"video_timeline_{digest[:16]}", on_select="rerun",
+                                selection_mode="points", width="stretch")
+        _show_clicked_frame(result, event)
+
+        st.subheader(t("video_people"))
+        people = person_summary(result.rows, names, result.rate)
+        st.dataframe([{t("video_col_person"): p["person"], t("video_col_from"): p["first_s"],
+                       t("video_col_to"): p["last_s"], t("video_col_seen"): p["seen_s"],
+                       t("col_emotion"): label(p["dominant"]) if p["dominant"] else "–"} for p in people],
+                     hide_index=True, width="stretch")
+
+        st.subheader(t("video_segments"))
+        segs = segments(result.rows, names, result.rate)
+        table = [{t("video_col_person"): s.person, t("video_col_from"): s.start_s, t("video_col_to"): s.end_s,
+                  t("col_emotion"): label(s.dominant) if s.dominant else "–",
+                  **{label(e): s.mean[e] for e in EMOTIONS}} for s in segs]
+        config = {label(e): st.column_config.ProgressColumn(label(e), min_value=0.0, max_value=1.0, format="percent")
+                  for e in EMOTIONS}
+        st.dataframe(table, column_config=config, hide_index=True, width="stretch")
+
+        st.subheader(t("video_distribution"))
+        st.plotly_chart(distribution_figure(distribution(result.rows)["share"], label=label),
+                        key=f"video_dist_{digest[:16]}", width="stretch")
+
+    c1, c2 = st.columns(2)
+    c1.download_button(t("video_download_csv"), data=csv_bytes(result), file_name=f"{file_stem}-emotions.csv",
+                       mime="text/csv", icon="⬇️", key="video_csv", on_click="ignore")
+    if result.annotated_path:
+        try:
+            with open(result.annotated_path, "rb") as fh:
+                mp4 = fh.read()
+        except OSError:
+            mp4 = None
+        if mp4:
+            c2.download_button(t("video_download_mp4"), data=mp4, file_name=f"{file_stem}-annotated.mp4",
+                               mime="video/mp4", icon="⬇️", key="video_mp4", on_click="ignore")
+            with st.expander(t("video_annotated")):
+                st.video(mp4, format="video/mp4")
+
+
+def _show_clicked_frame(result: Any, event: Any) -> None:
+    try:
+        points = event.selection.points if event is not None else []
+    except AttributeError:
+        points = (event or {}).get("selection", {}).get("points", [])
+    if not points or result.thumbnails is None:
+        return
+    try:
+        when = float(points[0]["x"])
+    except (KeyError, TypeError, ValueError):
+        return
+    hit = result.thumbnails.nearest(when)
+    if hit is not None:
+        st.image(hit[1], caption=t("video_frame_at", pos=clock(hit[0])), width=480)
+
+
+def save_history(user: dict, result: Any, digest: str) -> int | None:
+    """Save once per (user, file): rows keyed by the digest (the store skips keys it already has).
+    Returns the number of new rows, None when this session had saved it already."""
+    from emotion.video.history import history_rows
+    from ui.resources import get_store
+
+    saved: set = st.session_state.setdefault(SAVED_KEY, set())
+    if digest in saved or not result.rows:
+        return None
+    rows = history_rows(result, user_id=int(user["id"]), digest=digest)
+    n = get_store().add_history(int(user["id"]), rows, source="video")
+    saved.add(digest)
+    return int(n or 0)
