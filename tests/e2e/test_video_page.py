@@ -1,0 +1,57 @@
+"""The Video page in a real browser: upload a short clip made here (the astronaut crossing the frame,
+PyAV, never committed), start the analysis, watch the progress bar run and finish, then see the
+per-person timeline, the segments and both download buttons. Nothing is mocked."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.e2e import ui
+from tests.e2e.harness import AppServer, launch_chromium, require_browser
+
+pytestmark = pytest.mark.browser
+
+
+def test_upload_a_clip_watch_progress_and_see_the_results(tmp_path):
+    chromium = require_browser()
+    from playwright.sync_api import sync_playwright
+
+    from emotion.video import synth
+
+    clip = synth.write_clip(tmp_path / "lesson.mp4", synth.moving_face_frames(8 * 30, period=120), 30.0)
+
+    with AppServer(tmp_path) as app, sync_playwright() as pw:
+        browser = launch_chromium(pw, chromium)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 1100})
+            page.set_default_timeout(60_000)
+            page.goto(app.url)
+            ui.wait_idle(page)
+            ui.register_and_login(page, "teacher", "long enough password")
+            ui.goto_page(page, "Video")
+            ui.expect_text(page, "Analyse a video")
+            # every frame: 240 samples, long enough to see the progress bar on any machine
+            page.locator('[data-testid="stSelectbox"]').first.click()
+            page.get_by_role("option", name="every frame").click()
+            ui.wait_idle(page)
+            ui.upload(page, str(clip))
+            ui.click(page, "Analyse the video", exact=False)
+            seen = ui.expect_text(page, re.compile(r"\d+ frames analysed"), timeout=120)
+            assert "Traceback" not in seen
+            assert page.locator('[data-testid="stProgress"]').count() == 1
+            text = ui.expect_text(page, "Emotions over time, per person", timeout=300)
+            assert page.locator('[data-testid="stProgress"]').count() == 0  # the bar finished and went
+            assert "Traceback" not in text and page.locator('[data-testid="stException"]').count() == 0
+            assert page.locator('[data-testid="stPlotlyChart"]').count() == 2  # timeline + distribution
+            assert re.search(r"Eileen Collins|unknown #1", text)
+            assert "Segments" in text
+            for label in ("Download the rows (CSV)", "Download the annotated video (MP4)"):
+                assert page.get_by_role("button", name=re.compile(re.escape(label))).count() == 1, label
+            # a rerun of the page (the language switch and back) shows the result again, no new job
+            page.reload()
+            ui.wait_idle(page)
+        finally:
+            browser.close()
+        assert app.proc.poll() is None, "the server died"
