@@ -166,3 +166,17 @@ def test_the_cli_says_what_is_wrong_without_a_traceback(tmp_path):
                               text=True, timeout=120)
         assert proc.returncode == 2, proc.stderr
         assert words in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_every_code_has_a_message_in_english_and_chinese():
+    import string
+
+    from emotion.video.errors import CODES
+    from ui.i18n_video import EN, ZH
+
+    assert EN.keys() == ZH.keys()
+    for code in CODES:
+        assert "verr_" + code in EN, code
+    fields = lambda s: {f for _, f, _, _ in string.Formatter().parse(s) if f}  # noqa: E731
+    for key in EN:
+        assert fields(EN[key]) == fields(ZH[key]), key
