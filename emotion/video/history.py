@@ -6,7 +6,7 @@
 * ``time``: `started_at` (when the video was analysed) plus the offset, so the History page's time
   filters and charts work as for the camera;
 * ``offset_s``: seconds from the start of the video (the column comes with migration 0005);
-* ``video_digest``: the file's SHA-256, the video's key;
+* ``media_digest``: the file's SHA-256, the video's key;
 * ``row_key``: a uuid derived from (user, digest, track, bucket), so saving the same video twice, from
   a rerun or a second tab, writes nothing new (the store skips keys it has);
 * ``name`` / ``person_id``: the track's resolved name (`VideoResult.person_names`), so samples before
@@ -50,7 +50,7 @@ def history_rows(result, *, user_id: int, digest: str, started_at: datetime | No
             "time": started_at + timedelta(seconds=first.time_s),
             "source": "video",
             "offset_s": round(first.time_s, 3),
-            "video_digest": digest,
+            "media_digest": digest,
             "track_id": track,
             "name": UNKNOWN if name.startswith(UNKNOWN) else name,
             "person_id": ids.get(track),
