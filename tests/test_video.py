@@ -37,9 +37,9 @@ def need_photos(*names: str) -> None:
 
 @pytest.fixture(scope="module")
 def analyzer():
-    from emotion import registry
+    from emotion.pipeline import get_analyzer
 
-    an = registry.get_analyzer()
+    an = get_analyzer()
     if an.classifier is None:
         pytest.fail(f"no emotion classifier: {an.classifier_error}")
     return an

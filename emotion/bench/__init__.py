@@ -1,7 +1,8 @@
 """`python -m emotion bench`: one entry point for the benchmarks, one module each.
 
 ``python -m emotion bench`` (photo, `emotion.bench.photo`), ``--live`` (the streaming path,
-`emotion.bench.live`), ``--load`` (concurrent sessions, `emotion.bench.load`). A new benchmark adds
+`emotion.bench.live`), ``--load`` (concurrent sessions, `emotion.bench.load`), ``--video`` (a video
+file, `emotion.bench.video`). A new benchmark adds
 a module here, its flags in `add_arguments` and a branch in `run`. The scenes all of them use are in
 `emotion.bench.scenes`.
 """
@@ -11,16 +12,21 @@ import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from emotion.bench import live, load, photo
+    from emotion.bench import live, load, photo, video
 
     p.conflict_handler = "resolve"  # the live benchmark re-declares --live/--detector with the same meaning
     p.add_argument("--live", action="store_true", help="benchmark the live (streaming) path instead")
     photo.add_arguments(p)
     load.add_arguments(p.add_argument_group("load benchmark (--load)"))
     live.add_arguments(p.add_argument_group("live benchmark (--live)"))
+    video.add_arguments(p.add_argument_group("video benchmark (--video)"))
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "video", False):
+        from emotion.bench import video
+
+        return int(video.run(args) or 0)
     if args.load:
         from emotion.bench import load
 

@@ -74,10 +74,10 @@ def run(args: argparse.Namespace) -> int:
     except VideoError as err:
         print(f"error: {err.message}", file=sys.stderr)
         return 2
-    from emotion import registry
+    from emotion.pipeline import get_analyzer
 
     try:
-        analyzer = registry.get_analyzer()
+        analyzer = get_analyzer()
     except (ValueError, RuntimeError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 
 `analyse_video(path, analyzer, ...)` decodes the file (`emotion.video.decode`), feeds every sample to
 a `StreamingAnalyzer` (the same tracking, recognition cache and per-track smoothing as the live page)
-whose clock is the *video's* time, so tracks, the recognition refresh (every 1.5 s of video) and the
+with the sample's *video* time as its timestamp, so tracks, the recognition refresh (every 1.5 s of video) and the
 smoothing behave as on a camera running at the video's speed, whatever the CPU's speed. It returns a
 `VideoResult`: one `VideoRow` per sample and face, the bounded thumbnails, and what happened (samples,
 cancelled, truncated). Optional: an annotated H.264 MP4 (`emotion.video.encode`).
@@ -107,16 +107,6 @@ class VideoResult:
                 for t, c in counts.items()}
 
 
-class _VideoClock:
-    """The StreamingAnalyzer's clock: the current sample's video time (seconds)."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 #: seconds of video between two embeddings of one track. The live page refreshes every 1.5 s; a file
 #: names a whole track after the fact (`VideoResult.person_names`), so a slower refresh loses nothing
 #: but the dlib ResNet's cost (the largest one per sample at 5 frames a second)
@@ -124,16 +114,15 @@ RECOGNIZE_EVERY_S = 5.0
 
 
 def make_streaming_analyzer(analyzer: Any, *, mode: str, gallery: Any = None, landmarks: bool = True,
-                            clock: Callable[[], float], **kw: Any):
-    """The live page's analyser configured for a file: video-time clock, inline recognition (a
+                            **kw: Any):
+    """The live page's analyser configured for a file (it is given each sample's video time), inline recognition (a
     worker process would let a fast file outrun its names), a track re-embedded every
     `RECOGNIZE_EVERY_S` of video, no drawing, no history writer."""
     kw.setdefault("recognize_every_s", RECOGNIZE_EVERY_S)
-    # TODO(refactor #12): import from emotion.live once it lands (same class, same arguments)
-    from emotion.stream import StreamingAnalyzer
+    from emotion.live import StreamingAnalyzer
 
     return StreamingAnalyzer(analyzer, mode=mode, gallery_provider=(lambda: gallery) if gallery is not None else None,
-                             history_sink=None, landmarks=landmarks, draw=False, clock=clock,
+                             history_sink=None, landmarks=landmarks, draw=False,
                              recognition="inline", warmup=kw.pop("warmup", False), **kw)
 
 
@@ -150,11 +139,9 @@ def analyse_video(path: str | os.PathLike, analyzer: Any, *, rate: float | None 
         raise VideoError("bad_option", option="mode", allowed="fast, accurate", value=mode)
     rate = check_rate(rate)
     info = info or probe(path, max_duration_s=max_duration_s, max_bytes=max_bytes)
-    clock = _VideoClock()
-    stream = streaming or make_streaming_analyzer(analyzer, mode=mode, gallery=gallery, landmarks=landmarks,
-                                                  clock=clock)
+    stream = streaming or make_streaming_analyzer(analyzer, mode=mode, gallery=gallery, landmarks=landmarks)
     if streaming is not None:
-        stream.clock = clock
+        stream.reset()  # a new video: no tracks from the last one, time starts again at 0
     result = VideoResult(info=info, rate=rate, mode=mode,
                          thumbnails=Thumbnails(max_items=thumbnails) if thumbnails else None)
     writer = None
@@ -170,9 +157,8 @@ def analyse_video(path: str | os.PathLike, analyzer: Any, *, rate: float | None 
             if cancel is not None and cancel.is_set():
                 result.cancelled = True
                 break
-            clock.t = sample.time_s
             try:
-                faces = _analyse_one(stream, sample.bgr)
+                faces = _analyse_one(stream, sample.bgr, sample.time_s)
             except Exception:  # noqa: BLE001 - one bad frame must not lose the video
                 log.exception("analysing the sample at %.2f s failed", sample.time_s)
                 result.errors += 1
@@ -213,11 +199,12 @@ def analyse_video(path: str | os.PathLike, analyzer: Any, *, rate: float | None 
     return result
 
 
-def _analyse_one(stream: Any, bgr: np.ndarray) -> list[FaceRecord]:
-    """One sample through the streaming analyser. It swallows model errors (a live frame must go
-    on); here they count, so they are raised again from its snapshot."""
-    before = stream._errors if hasattr(stream, "_errors") else 0
-    _, faces = stream.process(bgr)
+def _analyse_one(stream: Any, bgr: np.ndarray, t: float) -> list[FaceRecord]:
+    """One sample through the streaming analyser, at video time `t`. It swallows model errors (a
+    live frame must go on); here they count, so they are raised again (its error counter is read
+    directly: `snapshot()` computes far more than this needs)."""
+    before = getattr(stream, "_errors", 0)
+    _, faces = stream.process(bgr, timestamp=t)
     if getattr(stream, "_errors", 0) > before:
         raise RuntimeError(getattr(stream, "_last_error", "analysis failed"))
     return faces

@@ -45,13 +45,13 @@ def photo_head(name: str, size: int = 170) -> np.ndarray:
 
 
 def astronaut_head(scale: float = 1.0) -> np.ndarray:
-    from emotion.bench_live import _head
+    from emotion.bench.scenes import _head
 
     return _head(scale)
 
 
 def background(width: int = FRAME_W, height: int = FRAME_H, seed: int = 0) -> np.ndarray:
-    from emotion.bench_live import background as bg
+    from emotion.bench.scenes import background as bg
 
     return bg(width, height, seed)
 
@@ -99,7 +99,7 @@ def people_frames(n: int, heads: Sequence[np.ndarray], width: int = FRAME_W, hei
 
 
 def three_heads() -> list[np.ndarray]:
-    """The astronaut, her mirror image and a smaller brighter copy (as `emotion.bench_live`)."""
+    """The astronaut, her mirror image and a smaller brighter copy (as `emotion.bench.scenes`)."""
     a = astronaut_head(0.95)
     return [a, a[:, ::-1].copy(), cv2.convertScaleAbs(astronaut_head(0.85), alpha=1.1, beta=12)]
 

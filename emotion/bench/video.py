@@ -47,17 +47,17 @@ def _child(args: argparse.Namespace) -> int:
     """One case in this process: prints a JSON line."""
     import resource
 
-    from emotion import registry
-    from emotion.bench_live import astronaut_gallery
+    from emotion.pipeline import get_analyzer
+    from emotion.bench.scenes import astronaut_gallery
     from emotion.video.analyse import analyse_video, make_streaming_analyzer
 
     def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
-    analyzer = registry.get_analyzer()
+    analyzer = get_analyzer()
     gallery = astronaut_gallery(analyzer)
     rate = None if args.rate == "every" else float(args.rate)
-    stream = make_streaming_analyzer(analyzer, mode=args.mode, gallery=gallery, clock=lambda: 0.0, warmup=True)
+    stream = make_streaming_analyzer(analyzer, mode=args.mode, gallery=gallery, warmup=True)
     base = rss_mb()
     out = os.path.join(os.path.dirname(args.clip), f"annotated-{os.getpid()}.mp4") if args.annotate else None
     t = time.perf_counter()
@@ -72,7 +72,7 @@ def _child(args: argparse.Namespace) -> int:
 
 
 def _case(clip: str, rate: str, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, "-m", "emotion.bench_video", "--child", clip, "--rate", rate, "--mode", args.mode]
+    cmd = [sys.executable, "-m", "emotion.bench.video", "--child", clip, "--rate", rate, "--mode", args.mode]
     if args.annotate:
         cmd.append("--annotate")
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m emotion.bench_video", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m emotion.bench.video", description=__doc__.split("\n")[0])
     add_arguments(parser)
     parser.add_argument("--child", metavar="CLIP", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--rate", default="every", help=argparse.SUPPRESS)
