@@ -337,3 +337,21 @@ def test_history_rows_one_per_person_and_second_with_stable_keys():
     assert len({r["row_key"] for r in h}) == 5
     other = history_rows(result, user_id=3, digest="abd", started_at=t0)
     assert not {r["row_key"] for r in other} & {r["row_key"] for r in h}
+
+
+def test_a_video_is_saved_to_the_history_once_with_its_offsets(store, analyzer, moving_clip):
+    from emotion.video.history import history_rows
+
+    uid = store.create_user("viewer", "not-a-real-hash").id
+    r = analyse_video(moving_clip, analyzer, rate=5, thumbnails=0)
+    digest = "ab" * 32
+    rows = history_rows(r, user_id=uid, digest=digest)
+    assert len(rows) == 3  # one person, 3 s of video, one row a second
+    assert store.add_history(uid, rows, source="video") == 3
+    # a rerun, a second tab, the same file uploaded again later: nothing new
+    assert store.add_history(uid, history_rows(r, user_id=uid, digest=digest), source="video") == 0
+    df = store.history_frame(uid, sources=["video"])
+    assert list(df["offset_s"]) == [0.0, 1.0, 2.0]
+    assert set(df["media_digest"]) == {digest} and set(df["source"]) == {"video"}
+    assert df["session_id"].isna().all()
+    assert store.history_count(uid, sources=["camera"]) == 0

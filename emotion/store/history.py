@@ -118,7 +118,19 @@ def _normalise_history_row(row: FaceRecord | Mapping[str, Any], *, user_id: int,
         "x": int(x), "y": int(y), "w": int(w), "h": int(h),
         "track_id": _int_or_none(row.get("track_id")),
         "snapshot_id": _int_or_none(row.get("snapshot_id", snapshot_id)),
+        "offset_s": _float_or_none(row.get("offset_s"), "offset_s"),
+        "media_digest": _digest_or_none(row.get("media_digest")),
+        "session_id": _int_or_none(row.get("session_id")),
     }
+
+
+def _digest_or_none(v: Any) -> str | None:
+    if v in (None, ""):
+        return None
+    v = str(v).strip().lower()
+    if len(v) > 64 or any(c not in "0123456789abcdef" for c in v):
+        raise ValueError("media_digest must be a hex digest of at most 64 characters")
+    return v
 
 
 def _one_of(column: Any, values: Iterable[str], allowed: Sequence[str], what: str) -> Any:
@@ -306,7 +318,8 @@ class HistoryRepository:
                 angry=r.angry, disgust=r.disgust, fear=r.fear, happy=r.happy, sad=r.sad,
                 surprise=r.surprise, neutral=r.neutral, dominant=r.dominant, confidence=r.confidence,
                 x=r.x, y=r.y, w=r.w, h=r.h, track_id=r.track_id, snapshot_id=r.snapshot_id,
-                row_key=r.row_key) for r in s.scalars(stmt)]
+                row_key=r.row_key, offset_s=r.offset_s, media_digest=r.media_digest,
+                session_id=r.session_id) for r in s.scalars(stmt)]
 
     def history_count(self, user_id: int, *, start: datetime | date | None = None,
                       end: datetime | date | None = None, person: int | str | None = None,
@@ -354,15 +367,18 @@ class HistoryRepository:
             "id": [e.id for e in entries],
             "snapshot_id": [e.snapshot_id for e in entries],
             "row_key": [e.row_key for e in entries],
+            "offset_s": [e.offset_s for e in entries],
+            "media_digest": [e.media_digest for e in entries],
+            "session_id": [e.session_id for e in entries],
         }
         assert tuple(cols) == HISTORY_COLUMNS
         data: dict[str, Any] = {}
         for c, values in cols.items():
             if c == "time":
                 data[c] = pd.to_datetime(pd.Series(values, dtype=object), utc=True).astype("datetime64[ms, UTC]")
-            elif c in ("id", "person_id", "x", "y", "w", "h", "track", "snapshot_id"):
+            elif c in ("id", "person_id", "x", "y", "w", "h", "track", "snapshot_id", "session_id"):
                 data[c] = pd.array(values, dtype="Int64")
-            elif c in EMOTIONS or c == "confidence":
+            elif c in EMOTIONS or c in ("confidence", "offset_s"):
                 data[c] = pd.array([np.nan if v is None else v for v in values], dtype="float64")
             else:
                 data[c] = pd.Series(values, dtype=object)

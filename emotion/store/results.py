@@ -66,6 +66,9 @@ class HistoryEntry:
     track_id: int | None
     snapshot_id: int | None
     row_key: str | None
+    offset_s: float | None = None  #: video rows: seconds from the start of the video
+    media_digest: str | None = None  #: video rows: the file's SHA-256
+    session_id: int | None = None  #: a classroom session's id
 
     @property
     def box(self) -> Box:
@@ -79,7 +82,7 @@ class HistoryEntry:
 #: `Store.history_frame`'s columns, in order (the CSV export writes them as they are)
 HISTORY_COLUMNS: tuple[str, ...] = (
     "time", "source", "person", "person_id", "dominant", *EMOTIONS, "confidence",
-    "box", "x", "y", "w", "h", "track", "id", "snapshot_id", "row_key",
+    "box", "x", "y", "w", "h", "track", "id", "snapshot_id", "row_key", "offset_s", "media_digest", "session_id",
 )
 
 

@@ -161,6 +161,8 @@ class HistoryRow(Base):
         Index(None, "user_id", "person_id", "ts"),
         Index(None, "person_id"),
         Index(None, "snapshot_id"),
+        Index(None, "user_id", "media_digest"),
+        Index(None, "session_id"),
         CheckConstraint("source IN ('photo', 'camera', 'video')", name="source"),
         _TABLE_ARGS,
     )
@@ -188,6 +190,11 @@ class HistoryRow(Base):
     track_id: Mapped[int | None] = mapped_column(Integer)
     # same type as snapshots.id (BIGINT on MySQL: InnoDB refuses a foreign key between INT and BIGINT)
     snapshot_id: Mapped[int | None] = mapped_column(_BigId, ForeignKey("snapshots.id", ondelete="SET NULL"))
+    #: video rows (migration 0005): seconds from the start of the video, and the file's SHA-256
+    offset_s: Mapped[float | None] = mapped_column(Float)
+    media_digest: Mapped[str | None] = mapped_column(String(64))
+    #: a classroom session's id (that feature adds its table and the foreign key)
+    session_id: Mapped[int | None] = mapped_column(Integer)
 
 
 assert tuple(c for c in EMOTIONS) == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
