@@ -31,6 +31,7 @@ else:
     pages = [st.Page("pages/photo.py", title=t("nav_photo"), icon=":material/photo_camera:", default=True)]
     if (HERE / "pages" / "live.py").is_file():
         pages.append(st.Page("pages/live.py", title=t("nav_live"), icon=":material/videocam:"))
+    pages.append(st.Page("pages/video.py", title=t("video_nav"), icon=":material/movie:"))
     pages += [
         st.Page("pages/people.py", title=t("nav_people"), icon=":material/group:"),
         st.Page("pages/history.py", title=t("nav_history"), icon=":material/monitoring:"),

@@ -97,11 +97,14 @@ if frame is not None and not frame.empty:
     page = st.number_input(t("page_of", n=pages), min_value=1, max_value=pages, value=1, step=1, key="hist_page")
     shown = newest.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     cols = ["time", "source", who, "dominant", "confidence", *EMOTIONS]
+    if "offset_s" in shown.columns and shown["offset_s"].notna().any():  # video rows: the time in the video
+        cols.insert(2, "offset_s")
     config = {e: st.column_config.ProgressColumn(labels[e], min_value=0.0, max_value=1.0, format="percent")
               for e in EMOTIONS}
     config.update({"time": st.column_config.DatetimeColumn(t("time_utc"), format="YYYY-MM-DD HH:mm:ss"),
                    "source": t("col_source"), who: t("col_name"), "dominant": t("col_emotion"),
-                   "confidence": st.column_config.NumberColumn(t("col_confidence"), format="%.2f")})
+                   "confidence": st.column_config.NumberColumn(t("col_confidence"), format="%.2f"),
+                   "offset_s": st.column_config.NumberColumn(t("video_col_time_s"), format="%.1f")})
     st.dataframe(shown[cols], column_config=config, hide_index=True, width="stretch")
     csv = frame.to_csv(index=False).encode("utf-8")
     st.download_button(t("download_csv"), data=csv, file_name=f"emotion-history-{start_d}-{end_d}.csv",

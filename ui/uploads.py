@@ -17,7 +17,7 @@ from ui.user_settings import Settings, get_settings
 
 
 
-#: the app's own upload limit (Streamlit's server.maxUploadSize, 25 MB, is the hard ceiling)
+#: the app's own upload limit (Streamlit's server.maxUploadSize, 500 MB for videos, is the hard ceiling)
 MAX_UPLOAD_MB = 20
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
