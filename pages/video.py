@@ -18,7 +18,7 @@ uploaded = st.file_uploader(t("video_upload", mb=mb), type=video_jobs.VIDEO_TYPE
                             max_upload_size=mb)
 rates = [0, 1, 2, 5, 10]
 c1, c2 = st.columns(2)
-rate = c1.selectbox(t("video_rate"), rates, index=3, key="video_rate",
+rate = c1.radio(t("video_rate"), rates, index=3, key="video_rate", horizontal=True,
                     format_func=lambda r: t("video_rate_every") if r == 0 else t("video_rate_n", n=r))
 mode = c2.radio(t("video_mode"), ["fast", "accurate"], horizontal=True, key="video_mode",
                 format_func=lambda m: t("video_mode_" + m))

@@ -13,5 +13,5 @@ def test_the_video_page_renders_with_its_options(app):  # noqa: F811
     at.switch_page("pages/video.py").run()
     assert titles(ok(at)) == [t("video_title")]
     assert t("video_hint") in texts(at, "info")
-    assert at.selectbox(key="video_rate").value == 5
+    assert at.radio(key="video_rate").value == 5
     assert at.radio(key="video_mode").options == [t("video_mode_fast"), t("video_mode_accurate")]
