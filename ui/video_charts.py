@@ -57,7 +57,8 @@ def timeline_figure(lines: dict[str, dict[str, list[float]]], *, label: Callable
         t, v = bucket(d["time"], {e: d[e] for e in EMOTIONS}, max_points)
         for e in EMOTIONS:
             fig.add_trace(go.Scatter(
-                x=t, y=v[e], mode="lines", name=esc(label(e)), legendgroup=e, showlegend=row == 1,
+                x=t, y=v[e], mode="lines+markers", marker={"size": 4}, name=esc(label(e)), legendgroup=e,
+                showlegend=row == 1,
                 line={"color": COLORS[e], "width": 1.6},
                 customdata=[esc(person)] * len(t),
                 hovertemplate="%{customdata} · " + esc(label(e)) + ": %{y:.2f} @ %{x:.2f} s<extra></extra>",

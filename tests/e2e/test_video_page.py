@@ -51,6 +51,14 @@ def test_upload_a_clip_watch_progress_and_see_the_results(tmp_path):
             assert page.locator('[data-testid="stPlotlyChart"]').count() == 2  # timeline + distribution
             assert re.search(r"Eileen Collins|unknown #1", text)
             assert "Segments" in text
+            # click a point of the timeline (the bottom of the plot, where the unlikely emotions run):
+            # that moment of the video appears under the chart
+            drag = page.locator('[data-testid="stPlotlyChart"]').first.locator(".nsewdrag").first
+            box = drag.bounding_box()
+            page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.97)
+            page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.97)
+            ui.expect_text(page, re.compile(r"The video at 0:0\d"), timeout=60)
+            assert page.locator('[data-testid="stImage"]').count() == 1
             for key in ("video_csv", "video_mp4"):
                 assert page.locator(f".st-key-{key}").get_by_role("button").count() == 1, key
             # the CSV: one row per analysed frame (every frame of 8 s at 30 fps, one face)
