@@ -143,7 +143,8 @@ def analyse_video(path: str | os.PathLike, analyzer: Any, *, rate: float | None 
     if streaming is not None:
         stream.reset()  # a new video: no tracks from the last one, time starts again at 0
     result = VideoResult(info=info, rate=rate, mode=mode,
-                         thumbnails=Thumbnails(max_items=thumbnails) if thumbnails else None)
+                         thumbnails=Thumbnails(max_items=thumbnails, stride_s=_thumb_stride(info, thumbnails))
+                         if thumbnails else None)
     writer = None
     if out_path is not None:
         from emotion.video.encode import AnnotatedWriter
@@ -215,6 +216,12 @@ def _row(t: float, frame: int, f: FaceRecord) -> VideoRow:
     return VideoRow(time_s=round(float(t), 4), frame=int(frame), track=int(f.track_id or 0),
                     name=f.identity.name or UNKNOWN, person_id=f.identity.person_id,
                     box=f.box.as_tuple(), scores=scores, dominant=f.dominant)
+
+
+def _thumb_stride(info: VideoInfo, n: int) -> float:
+    """Seconds between thumbnails so that `n` of them span the video (>= 0.25 s): a long video is
+    not drawn and encoded at 4 thumbnails a second only to thin them out later."""
+    return max(0.25, (info.duration_s or 0.0) / max(1, n))
 
 
 def _clock_text(t: float) -> str:
