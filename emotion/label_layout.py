@@ -137,12 +137,14 @@ def _nearest_free(face: Rect, w: int, h: int, width: int, height: int, placed: S
 
 def place_labels(boxes: Sequence, sizes: Sequence[Size], image_size: Size, *, min_scale: float = 0.5,
                  floor_scale: float = 0.3, max_width_ratio: float = 1.6, shrink: float = 0.85, gap: int = 1,
-                 measure: Measure | None = None) -> list[Placement]:
+                 measure: Measure | None = None, reserved: Sequence[Rect] = ()) -> list[Placement]:
     """One `Placement` per box (same order as `boxes`).
 
     boxes: face boxes as (x, y, w, h) or anything with `as_tuple()` (emotion.records.Box);
     sizes: each label's (width, height) at scale 1.0; image_size: (width, height).
-    Guarantees: every returned rect lies inside the image and no two returned rects intersect.
+    reserved: areas no label may cover (e.g. an info line already drawn).
+    Guarantees: every returned rect lies inside the image, no two returned rects intersect and
+    none intersects a reserved area.
     """
     if len(boxes) != len(sizes):
         raise ValueError(f"{len(boxes)} boxes but {len(sizes)} label sizes")
@@ -157,7 +159,7 @@ def place_labels(boxes: Sequence, sizes: Sequence[Size], image_size: Size, *, mi
         return max(1, int(math.ceil(bw * s))), max(1, int(math.ceil(bh * s)))
 
     result: list[Placement | None] = [None] * len(faces)
-    placed: list[Rect] = []
+    placed: list[Rect] = list(reserved)
     for i in reading_order(faces):
         face = faces[i]
         base_w = max(1, sizes[i][0])

@@ -88,6 +88,13 @@ def test_no_room_at_all_hides_instead_of_overlapping():
     assert [p.rect is None for p in ps].count(True) == 1
 
 
+def test_reserved_areas_are_avoided():
+    info = Rect(0, 0, 200, 30)
+    [p] = place_labels([(20, 40, 80, 80)], [(90, 30)], (400, 300), reserved=[info])
+    assert p.rect is not None and not p.rect.intersects(info)
+    assert p.where == "below" or p.where == "inside"
+
+
 def test_measure_callback_is_used_for_the_size():
     calls = []
 
@@ -120,21 +127,19 @@ def test_group_selfie_through_the_engine():
         pytest.skip(f"{path} not found (set EMOTION_PHOTOS_DIR)")
     import cv2
 
-    from emotion import registry
-    from emotion.draw import FONT, _style, face_label
+    from emotion.pipeline import get_analyzer
+    from emotion.draw import annotate, layout_labels
 
     bgr = cv2.imread(str(path))
     height, width = bgr.shape[:2]
-    faces = registry.get_analyzer().analyze(bgr)
+    faces = get_analyzer().analyze(bgr)
     assert len(faces) >= 4
     boxes = [f.box.as_tuple() for f in faces]
-    scale, thick, _ = _style(height, width)
-
-    def block(face):
-        sizes = [cv2.getTextSize(line, FONT, scale, thick) for line in face_label(face) if line]
-        return (max(w for (w, _), _ in sizes) + 4, sum(h + base + 4 for (_, h), base in sizes))
-
-    ps = place_labels(boxes, [block(f) for f in faces], (width, height))
+    ps = layout_labels(bgr.shape, faces)
     _check_valid(ps, width, height)
     assert all(p.rect is not None for p in ps)
     assert all(_gap(b, p.rect) <= 2 for b, p in zip(boxes, ps))
+    # and what annotate draws is there: each label's top-left pixel changed, the info-free corner not
+    out = annotate(bgr, faces, landmarks=False)
+    for p in ps:
+        assert (out[p.rect.y + 1, p.rect.x + 1] != bgr[p.rect.y + 1, p.rect.x + 1]).any()
