@@ -1,7 +1,7 @@
 """Every page, in both languages, at a desktop (1400 px) and a phone (390 px) width, in Debian's
 chromium: no page scrolls sideways and no Streamlit exception shows. Also kept here: the People form
-clears after an enrolment, the History timeline draws bars for rows inside one hour, and a group
-photo's results table fits.
+clears after an enrolment, the History timeline draws bars for rows inside one hour and names the
+browser's time zone, and a group photo's results fit the page.
 
 Screenshots go to `test-artifacts/pages/` (git-ignored; EMOTION_TEST_ARTIFACTS overrides the
 folder), where CI keeps its output.
@@ -27,6 +27,7 @@ PERSON = "Eileen Collins"
 WIDTHS = (1400, 390)
 PAGES = ("nav_photo", "nav_live", "nav_people", "nav_history", "nav_settings", "nav_models")
 LANGS = {"en": "English", "zh": "简体中文"}
+BROWSER_TZ = "Asia/Shanghai"
 ARTIFACTS = Path(os.environ.get("EMOTION_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "pages"
 
 
@@ -58,6 +59,9 @@ def _scrolls_sideways(page) -> dict:
 
 
 def _settle(page) -> None:
+    ui.wait_idle(page)
+    # a page that loads models shows a spinner while the run goes on: wait for its real content
+    page.locator('[data-testid="stSpinner"]').first.wait_for(state="hidden", timeout=180_000)
     ui.wait_idle(page)
     # layout after a resize: wait until two frames agree on the document's width
     last = None
@@ -142,7 +146,8 @@ def test_every_page_fits_in_both_languages_and_widths(tmp_path):
     with AppServer(tmp_path) as app, sync_playwright() as pw:
         browser = launch_chromium(pw, chromium)
         try:
-            page = browser.new_page(viewport={"width": WIDTHS[0], "height": 900})
+            # a browser east of UTC: the History page must show its time zone, not UTC
+            page = browser.new_page(viewport={"width": WIDTHS[0], "height": 900}, timezone_id=BROWSER_TZ)
             page.set_default_timeout(60_000)
             page.goto(app.url)
             ui.wait_idle(page)
@@ -170,6 +175,7 @@ def test_every_page_fits_in_both_languages_and_widths(tmp_path):
 
             # History: the timeline at its default bucket draws visible bars
             ui.goto_page(page, "History")
+            ui.expect_text(page, re.escape(t("date_range_local", lang="en", tz=BROWSER_TZ)))
             page.get_by_role("tab", name="Timeline").click()
             ui.wait_idle(page)
             traces = _visible_traces(page)
