@@ -129,18 +129,18 @@ except ImportError:  # pragma: no cover - a requirement of the app
     st.stop()
 
 modes = {"fast": t("live_mode_fast"), "accurate": t("live_mode_accurate")}
-c1, c2, c3 = st.columns(3)
+c1, c2 = st.columns(2)  # the toggles stacked in one column: their labels never get cut
 mode = c1.radio(t("live_mode"), list(modes), format_func=modes.get, horizontal=True, key="live_mode",
                 help=t("live_mode_help"))
 show_landmarks = c2.toggle(t("show_landmarks"), value=settings.show_landmarks, key="live_landmarks")
-save = c3.toggle(t("live_save"), value=settings.save_history, key="live_save")
+save = c2.toggle(t("live_save_short"), value=settings.save_history, key="live_save", help=t("live_save"))
 
 stream = session_stream(user, settings)
 stream.mode = mode
 stream.landmarks = show_landmarks
 stream.history_enabled = save
 if getattr(stream.analyzer, "classifier_error", None):
-    st.warning(t("classifier_missing"), icon="⚠️")
+    st.warning(t("classifier_missing"), icon=":material/warning:")
 
 
 def video_frame_callback(frame):
@@ -192,7 +192,7 @@ def live_panel() -> None:
     hist = snap.get("history")
     if hist:
         if hist.get("last_error"):
-            st.warning(t("live_db_down", pending=hist["pending"]), icon="🛑")
+            st.warning(t("live_db_down", pending=hist["pending"]), icon=":material/cloud_off:")
         elif hist.get("written") or hist.get("pending"):
             st.caption(t("live_history_status", written=hist["written"], pending=hist["pending"]))
     if snap.get("last_time") is None or not snap.get("person_mix"):
@@ -209,7 +209,7 @@ def live_panel() -> None:
 
 live_panel()
 
-if st.button(t("live_capture"), icon="📸", key="live_capture_button"):
+if st.button(t("live_capture"), icon=":material/photo_camera:", key="live_capture_button"):
     frame, faces, when = stream.last_frame()
     if frame is None:
         st.info(t("live_capture_none"))
@@ -225,10 +225,10 @@ if st.button(t("live_capture"), icon="📸", key="live_capture_button"):
             snap_id = store.save_snapshot(user["id"], png, description="live capture", time=taken)
             rows = [dict(make_row(f, taken), snapshot_id=snap_id) for f in faces]
             store.add_history(user["id"], rows, source="camera")
-            st.toast(t("live_captured", n=len(faces)), icon="💾")
+            st.toast(t("live_captured", n=len(faces)), icon=":material/save:")
 
 capture = st.session_state.get(CAPTURE_KEY)
 if capture:
     st.image(capture, width=320)
     st.download_button(t("live_capture_download"), data=capture, file_name="live-capture.png", mime="image/png",
-                       icon="⬇️", key="live_capture_download", on_click="ignore")
+                       icon=":material/download:", key="live_capture_download", on_click="ignore")

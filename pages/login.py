@@ -30,7 +30,7 @@ if submitted:
         try:
             user = login(resources.get_store(), name, password)
         except AccountLocked as err:
-            st.error(str(err) or t("account_locked"), icon="🔒")
+            st.error(str(err) or t("account_locked"), icon=":material/lock:")
         except AuthError as err:
             st.error(str(err) or t("wrong_credentials"))
     if user is not None:

@@ -241,17 +241,20 @@ def test_register_login_photo_history_and_expiry(app, tmp_path):
         at.file_uploader(key="photo_upload").set_value(("astronaut.png", astronaut_png(), "image/png")).run()
         ok(at)
         assert not texts(at, "error"), texts(at, "error")
-        assert len(at.get("image")) == 1
-        table = at.dataframe[0].value
-        assert list(table["name"]) == ["unknown"], table
+        assert len(at.get("image")) == 2  # the annotated photo and the score bar's legend
+        table = at.dataframe[0].value  # the compact results: number, name, emotion, score, score bar
+        assert list(table.columns) == ["face", "name", "emotion", "score", "scores"]
+        assert list(table["face"]) == [1] and list(table["name"]) == [t("unknown")], table
+        assert table.loc[0, "scores"].startswith("data:image/svg+xml;base64,")
         expected = list(table["emotion"])
         if FER_CNN.is_file():
             from emotion.records import EMOTIONS
 
-            assert table.loc[0, list(EMOTIONS)].sum() == pytest.approx(1.0, abs=1e-3)
+            full = at.dataframe[1].value  # every score, in the expander
+            assert full.loc[0, list(EMOTIONS)].sum() == pytest.approx(1.0, abs=1e-3)
             if not fer_cnn_provisional():  # a mid-training checkpoint is not expected to be right yet
-                assert list(table["emotion"]) == ["happy"], table
-                assert table.loc[0, "happy"] > 0.5
+                assert list(table["emotion"]) == [t("emo_happy")], table
+                assert full.loc[0, "happy"] > 0.5
         else:  # the model is being trained: the page says so instead of scoring
             assert t("classifier_missing") in texts(at, "warning")
         assert store.history_count(uid) == 1
@@ -301,8 +304,13 @@ def test_empty_history_and_other_pages_render(app):
     assert t("no_people") in texts(at, "info")
     at.switch_page("pages/models.py").run()
     assert titles(ok(at)) == [t("models_title")]
-    frame = at.dataframe[0].value
-    assert {"detector", "classifier", "recognizer"} <= set(frame["role"])
+    in_use = at.dataframe[0].value  # the models in use: readable, translated, no "None"
+    assert list(in_use["role"]) == [t("role_detector"), t("role_landmarks"), t("role_recognizer"),
+                                    t("role_classifier")]
+    assert "None" not in in_use.to_string() and not in_use.isna().any().any()
+    frame = at.dataframe[1].value  # every model
+    assert {t("role_detector"), t("role_classifier"), t("role_recognizer")} <= set(frame["role"])
+    assert "None" not in set(frame["accuracy"])
     at.switch_page("pages/settings.py").run()
     assert titles(ok(at)) == [t("settings_title")]
     at.toggle(key="set_save").set_value(False).run()

@@ -11,7 +11,7 @@ import streamlit as st
 
 from ui.i18n import t
 from ui.app_config import session_timeout
-from ui.outage import reset_outage
+from ui.outage import db_guard, reset_outage
 
 
 #: session_state keys owned by this module
@@ -74,7 +74,19 @@ def sign_in(user: Any) -> dict:
     _clear_session()
     st.session_state[USER_KEY] = info
     st.session_state[LAST_SEEN_KEY] = now_utc()
+    _restore_settings(info["id"])
     return info
+
+
+def _restore_settings(user_id: int) -> None:
+    """The user's saved settings into the session; the defaults (and a message) when the database
+    cannot give them now."""
+    from ui import resources, user_settings
+
+    with db_guard(t("settings_not_restored")) as guard:
+        user_settings.restore(resources.get_store(), user_id)
+    if guard.failed:
+        user_settings.get_settings()
 
 
 def _clear_session() -> None:
@@ -129,7 +141,7 @@ def require_user() -> dict:
         flash = st.session_state.pop(FLASH_KEY, None)
         if flash:
             st.info(flash)
-        st.warning(t("login_required"), icon="🔒")
+        st.warning(t("login_required"), icon=":material/lock:")
         st.stop()
     return user
 

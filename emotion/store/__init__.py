@@ -2,7 +2,7 @@
 
 * Modules: `engine` (URL, connection, transactions, outage detection, migrations), `schema`
   (tables), `results` (plain frozen results), repositories `accounts`, `people`, `history`,
-  `snapshots`; `Store` combines them so pages call ``store.add_history(...)`` as before.
+  `snapshots`, `settings` (each user's settings, a small JSON object); `Store` combines them so pages call ``store.add_history(...)`` as before.
 
 * Where: `database_url(url)` picks the URL: the argument (e.g. from Streamlit secrets), else the
   ``DATABASE_URL`` environment variable, else an SQLite file ``emotion.db`` in
@@ -52,6 +52,7 @@ from emotion.store.results import (
     UserInfo,
 )
 from emotion.store.schema import Base, Embedding, HistoryRow, Person, SnapshotRow, User
+from emotion.store.settings import SettingsRepository
 from emotion.store.snapshots import SnapshotsRepository
 
 __all__ = [
@@ -63,7 +64,8 @@ __all__ = [
 ]
 
 
-class Store(AccountsRepository, PeopleRepository, HistoryRepository, SnapshotsRepository, Database):
+class Store(AccountsRepository, PeopleRepository, HistoryRepository, SnapshotsRepository, SettingsRepository,
+            Database):
     """Engine + sessions (`Database`) and every repository's queries. Thread-safe; one per
     process is enough (cache it). Nothing is created on construction: call `migrate()` once at
     start (or use `open_store`)."""

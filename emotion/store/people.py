@@ -91,6 +91,17 @@ class PeopleRepository:
             ).first()
             return None if row is None else PersonInfo(*row)
 
+    def find_person(self, user_id: int, name: str) -> PersonInfo | None:
+        """The user's person of this name (ignoring letter case and surrounding spaces, as the
+        uniqueness rule does), or None."""
+        try:
+            key = _name_key(_clean_person_name(name))
+        except ValueError:
+            return None
+        with self._session() as s:
+            pid = s.scalar(select(Person.id).where(Person.user_id == user_id, Person.name_key == key))
+        return None if pid is None else self.get_person(user_id, pid)
+
     def list_people(self, user_id: int, *, model_name: str | None = None) -> list[PersonInfo]:
         """The user's people by name, each with its number of embeddings (of `model_name` only,
         when given)."""

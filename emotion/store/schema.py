@@ -15,6 +15,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
@@ -195,6 +196,17 @@ class HistoryRow(Base):
     media_digest: Mapped[str | None] = mapped_column(String(64))
     #: a classroom session's id (that feature adds its table and the foreign key)
     session_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class UserSettingsRow(Base):
+    """A user's settings: one JSON object of key -> value (emotion.store.settings)."""
+
+    __tablename__ = "user_settings"
+    __table_args__ = (_TABLE_ARGS,)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 assert tuple(c for c in EMOTIONS) == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
