@@ -48,6 +48,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bench", type=int, metavar="N", help="time N training batches, print images/s and exit")
     p.add_argument("--export", action="store_true", help="do not train: export the run's best.pt to ONNX")
     p.add_argument("--out", default=str(config.MODELS_DIR), help="with --export: where fer_vgg.onnx/.json go")
+    p.add_argument("--checkpoint", default="best.pt", help="with --export: which checkpoint of the run (best.pt)")
+    p.add_argument("--no-quantise", action="store_true", help="with --export: skip the int8 model")
+    p.add_argument("--calib-faces", type=int, default=500, help="with --export: int8 calibration faces")
 
 
 # --- machine ---------------------------------------------------------------------------------------------
@@ -379,7 +382,12 @@ def run(args: argparse.Namespace) -> int:
     if args.export:
         from emotion.train.torch_export import export_run
 
-        export_run(run_dir, Path(args.out), data_dir=args.data)
+        try:
+            export_run(run_dir, Path(args.out), data_dir=args.data, checkpoint=args.checkpoint,
+                       quantise_too=not args.no_quantise, calib_faces=args.calib_faces)
+        except FileNotFoundError as exc:
+            print(f"error: {exc}")
+            return 2
         return 0
     try:
         cfg = make_config(args.preset, **_overrides(args))
