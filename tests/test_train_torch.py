@@ -104,6 +104,35 @@ def test_trains_checkpoints_resumes_and_exports_a_matching_onnx(small_fer, tmp_p
     assert not torch.allclose(torch.from_numpy(ref), torch.from_numpy(ref_tta), atol=1e-4), \
         "the mirrored crop should change the probabilities of a trained model"
 
+    # a new run can start from the exported (batch-norm-folded) file: same network, same probabilities
+    from emotion.train.torch_init import init_from_onnx
+    from emotion.train.torch_net import build_model
+
+    fresh = build_model(cfg)
+    assert init_from_onnx(fresh, out / fer_vgg.MODEL_FILE, x) < 1e-4
+    np.testing.assert_allclose(torch_export.torch_probs(fresh, x), ref, atol=1e-4)
+
+
+def test_deadline_shortens_the_schedule_and_the_run(small_fer, tmp_path):
+    """With a deadline that has passed after the first epoch, the cosine is re-planned to end there."""
+    import time
+
+    cfg = make_config("tiny", epochs=5, batch_size=32)
+    result = torch_train.train(cfg, tmp_path / "run", small_fer, deadline=time.time() + 0.5, log=lambda m: None)
+    assert [r["epoch"] for r in result["history"]] == [1]
+    ckpt = torch_train.load_checkpoint(tmp_path / "run" / "last.pt")
+    assert ckpt["config"]["epochs"] == 1 and ckpt["max_epochs"] == 5 and ckpt["deadline"] is not None
+
+
+def test_parse_deadline_takes_the_next_occurrence():
+    import calendar
+
+    now = calendar.timegm((2026, 11, 30, 1, 30, 0, 0, 0, 0))
+    assert torch_train.parse_deadline("02:00", now) == now + 1800
+    assert torch_train.parse_deadline("01:00", now) == now + 23.5 * 3600
+    with pytest.raises(ValueError):
+        torch_train.parse_deadline("25:00", now)
+
 
 def test_resume_without_a_checkpoint_is_a_clear_error(small_fer, tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing to resume"):

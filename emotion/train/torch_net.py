@@ -55,6 +55,8 @@ class TorchTrainConfig:
     precision: str = "auto"  # "auto": bf16 autocast where the CPU/GPU supports it, else fp32; "bf16"; "fp32"
     threads: int = 2  # torch.set_num_threads on the CPU
     channels_last: bool = True
+    # --- start -------------------------------------------------------------------------------------
+    init_onnx: str = ""  # start from this ONNX model of the same architecture (emotion.train.torch_init)
     # --- reproducibility ----------------------------------------------------------------------------
     seed: int = 1
     extra: dict = field(default_factory=dict)

@@ -45,6 +45,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run from its last.pt")
     p.add_argument("--stop-after", type=int, help="stop after this many epochs in this invocation "
                                                   "(train in chunks; --resume continues)")
+    p.add_argument("--deadline", metavar="HH:MM", help="UTC time by which training must end: the cosine schedule "
+                   "is re-planned after every epoch from the measured epoch time (--epochs is then the maximum)")
     p.add_argument("--bench", type=int, metavar="N", help="time N training batches, print images/s and exit")
     p.add_argument("--export", action="store_true", help="do not train: export the run's best.pt to ONNX")
     p.add_argument("--out", default=str(config.MODELS_DIR), help="with --export: where fer_vgg.onnx/.json go")
@@ -172,8 +174,9 @@ def _as_tuple(v):
 
 # --- training ----------------------------------------------------------------------------------------------
 
-def lr_factor(step: int, cfg, steps_per_epoch: int) -> float:
-    total = max(1, cfg.epochs * steps_per_epoch)
+def lr_factor(step: int, cfg, steps_per_epoch: int, epochs: int | None = None) -> float:
+    """Linear warm-up then cosine to ``min_lr_frac`` over ``epochs`` (default ``cfg.epochs``)."""
+    total = max(1, (epochs or cfg.epochs) * steps_per_epoch)
     warm = max(1, int(cfg.warmup_epochs * steps_per_epoch))
     if step < warm:
         return (step + 1) / warm
@@ -181,7 +184,9 @@ def lr_factor(step: int, cfg, steps_per_epoch: int) -> float:
     return cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * prog))
 
 
-def build_training(cfg, device, steps_per_epoch: int):
+def build_training(cfg, device, steps_per_epoch: int, horizon: dict | None = None):
+    """Model, SGD and the warm-up + cosine scheduler; ``horizon["epochs"]`` (mutable) is the schedule's
+    length, read at every step, so a deadline can shorten or stretch it during the run."""
     import torch
 
     from emotion.train.torch_net import build_model
@@ -194,17 +199,22 @@ def build_training(cfg, device, steps_per_epoch: int):
     opt = torch.optim.SGD([{"params": decay, "weight_decay": cfg.weight_decay},
                            {"params": no_decay, "weight_decay": 0.0}],
                           lr=cfg.lr, momentum=cfg.momentum, nesterov=True)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg, steps_per_epoch))
+    horizon = horizon if horizon is not None else {"epochs": cfg.epochs}
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg, steps_per_epoch, horizon["epochs"]))
     return model, opt, sched
 
 
 def train(cfg, run_dir: Path, data_dir=None, *, resume: bool = False, limit: int | None = None,
           val_limit: int | None = None, stop_after: int | None = None, bench: int | None = None,
-          epochs: int | None = None, log=print) -> dict:
+          epochs: int | None = None, deadline: float | None = None, log=print) -> dict:
     """Train (or continue) the run in ``run_dir``; returns {"history", "best", "epoch"}.
 
     On ``resume`` the checkpoint's configuration is used; ``epochs`` may change its length (the cosine
-    schedule is re-scaled from the current step on)."""
+    schedule is re-scaled from the current step on).
+
+    ``deadline`` (a Unix time): after every epoch the schedule's length is re-planned so that training
+    ends before it, from the last epochs' durations (at most ``cfg.epochs``, the configured maximum;
+    the cosine is re-scaled from the current step on). Kept in the checkpoint for ``--resume``."""
     import torch
     import torch.nn.functional as F
 
@@ -256,7 +266,13 @@ def train(cfg, run_dir: Path, data_dir=None, *, resume: bool = False, limit: int
     steps = len(x_tr) // bs
     weights = torch.from_numpy(fdata.class_weights(y_tr, cfg.class_weight_power)).to(device)
 
-    model, opt, sched = build_training(cfg, device, steps)
+    max_epochs = cfg.epochs if ckpt is None else int(ckpt.get("max_epochs", cfg.epochs))
+    if epochs is not None:
+        max_epochs = epochs
+    if deadline is None and ckpt is not None:
+        deadline = ckpt.get("deadline")
+    horizon = {"epochs": cfg.epochs}
+    model, opt, sched = build_training(cfg, device, steps, horizon)
     history: list[dict] = []
     best = {"epoch": 0, "val_acc_tta": -1.0}
     start_epoch = 1
@@ -271,6 +287,15 @@ def train(cfg, run_dir: Path, data_dir=None, *, resume: bool = False, limit: int
     else:
         (run_dir / "config.json").write_text(cfg.to_json())
         log(f"config: {json.dumps(cfg.to_dict(), sort_keys=True)}")
+        if cfg.init_onnx:
+            from emotion.train.torch_init import init_from_onnx
+
+            pick = np.sort(np.random.default_rng(cfg.seed).permutation(len(x_tr))[:1024])
+            diff = init_from_onnx(model, cfg.init_onnx, fernet.preprocess(x_tr[pick])[:, None])
+            log(f"started from {Path(cfg.init_onnx).name} (batch norm calibrated on {len(pick)} training faces); "
+                f"max probability difference to ONNX Runtime {diff:.1e}")
+            if diff > 1e-3:
+                raise ValueError(f"{cfg.init_onnx}: the converted network differs from the ONNX model by {diff:.3g}")
     log(f"device {device.type}, precision {precision}, threads {torch.get_num_threads()}, torch {torch.__version__}; "
         f"{count_params(model):,} parameters, {count_macs(cfg) / 1e6:.1f} M MACs per face; "
         f"train {len(x_tr)} faces ({steps} batches of {bs}), PublicTest {len(x_va)}")
@@ -306,10 +331,26 @@ def train(cfg, run_dir: Path, data_dir=None, *, resume: bool = False, limit: int
             f"~{steps * bs / ips:.0f} s before evaluation")
         return {"images_per_s": ips, "precision": precision}
 
+    def replan(done: int, hist: list[dict]) -> None:
+        nonlocal cfg
+        if deadline is None or not hist:
+            return
+        per_epoch = sum(r["seconds"] for r in hist[-2:]) / len(hist[-2:])
+        fit = max(0, int((deadline - time.time()) // max(per_epoch, 1.0)))
+        total = max(done, min(max_epochs, done + fit))
+        if total != horizon["epochs"]:
+            log(f"deadline {time.strftime('%H:%M', time.gmtime(deadline))} UTC: {per_epoch / 60:.1f} min per epoch, "
+                f"schedule {horizon['epochs']} -> {total} epochs")
+            horizon["epochs"] = total
+            cfg = TorchTrainConfig.from_dict({**cfg.to_dict(), "epochs": total})
+
+    replan(start_epoch - 1, history)
     t_run = time.time()
     done_now = 0
     progress_every = max(1, steps // 4) if steps >= 40 else 0
-    for epoch in range(start_epoch, cfg.epochs + 1):
+    epoch = start_epoch - 1
+    while epoch < horizon["epochs"]:
+        epoch += 1
         if stop_after is not None and done_now >= stop_after:
             break
         model.train()
@@ -337,6 +378,7 @@ def train(cfg, run_dir: Path, data_dir=None, *, resume: bool = False, limit: int
                "lr": round(opt.param_groups[0]["lr"], 6), "images_per_s": round(steps * bs / t_train, 1),
                "seconds": round(time.time() - t0, 1), "elapsed_min": round(train_seconds / 60, 1)}
         history.append(row)
+        replan(epoch, history)  # before the checkpoint, so that it holds the schedule in force
         mark = ""
         if row["val_acc_tta"] > best["val_acc_tta"]:
             best = {"epoch": epoch, "val_acc_tta": row["val_acc_tta"], "val_acc": row["val_acc"],
@@ -348,7 +390,8 @@ def train(cfg, run_dir: Path, data_dir=None, *, resume: bool = False, limit: int
         _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                       "epoch": epoch, "config": cfg.to_dict(), "rng": _rng_state(np_rng, gen), "history": history,
                       "best": best, "precision": precision, "train_seconds": train_seconds,
-                      "limit": limit, "val_limit": val_limit}, last_path)
+                      "limit": limit, "val_limit": val_limit, "max_epochs": max_epochs, "deadline": deadline},
+                     last_path)
         with open(run_dir / "history.jsonl", "a") as f:
             f.write(json.dumps(row) + "\n")
         done_now += 1
@@ -362,6 +405,19 @@ def train(cfg, run_dir: Path, data_dir=None, *, resume: bool = False, limit: int
     if last_epoch >= cfg.epochs:
         log(f"finished: best epoch {best['epoch']} PublicTest acc (flip TTA) {best['val_acc_tta']:.4f}")
     return {"history": history, "best": best, "epoch": last_epoch, "precision": precision}
+
+
+def parse_deadline(text: str, now: float | None = None) -> float:
+    """'HH:MM' (UTC) -> Unix time of its next occurrence."""
+    import calendar
+
+    hh, _, mm = text.partition(":")
+    if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+        raise ValueError(f"--deadline {text!r}: expected HH:MM (UTC)")
+    now = time.time() if now is None else now
+    t = time.gmtime(now)
+    at = calendar.timegm((t.tm_year, t.tm_mon, t.tm_mday, int(hh), int(mm), 0, 0, 0, 0))
+    return at + 86400 if at <= now else at
 
 
 def _overrides(args) -> dict:
@@ -391,6 +447,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         cfg = make_config(args.preset, **_overrides(args))
+        deadline = parse_deadline(args.deadline) if args.deadline else None
     except (ValueError, TypeError) as exc:
         print(f"error: {exc}")
         return 2
@@ -405,7 +462,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         train(cfg, run_dir, args.data, resume=args.resume, limit=args.limit, val_limit=args.val_limit,
-              stop_after=args.stop_after, bench=args.bench, epochs=args.epochs if args.resume else None, log=log)
+              stop_after=args.stop_after, bench=args.bench, epochs=args.epochs if args.resume else None, deadline=deadline, log=log)
     except (FileNotFoundError, FileExistsError, ValueError) as exc:
         print(f"error: {exc}")
         return 2
