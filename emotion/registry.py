@@ -177,7 +177,8 @@ def _fer_vgg_rows() -> list[dict[str, Any]]:
             note = (f"FER2013 PublicTest accuracy {figs['accuracy']:.1%}, macro-F1 {figs['macro_f1']:.1%}, "
                     f"{figs['median_ms']} ms per face (batch 1, flip TTA {'on' if figs.get('tta') else 'off'})")
             if int8:
-                note += "; shipped for live" if meta["int8"].get("ship_for_live") else "; not faster/accurate enough"
+                note += ("; qualifies for live (within 0.5 point of float32, faster)" if meta["int8"].get("ship_for_live")
+                         else "; does not qualify for live (accuracy or speed)")
         else:
             note = "no figures in models/fer_vgg.json"
         rows.append(_row("classifier", name, path, "project-trained (FER2013, PyTorch)", _file_ok(path), note,
