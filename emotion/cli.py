@@ -10,7 +10,8 @@ COMMANDS = {
     "video": ("emotion.commands.video", "analyse a video file: per-person emotion timeline, CSV, annotated MP4"),
     "models": ("emotion.commands.models", "list every model by role, its weights and whether it is usable"),
     "bench": ("emotion.bench", "per-stage timings against plain DeepFace (--live: the streaming path)"),
-    "train": ("emotion.train.train", "train the project's FER2013 emotion model"),
+    "train": ("emotion.train.torch_train", "train the FER2013 emotion model in PyTorch (requirements-train.txt)"),
+    "train-keras": ("emotion.train.train", "the first round's Keras trainer of fernet (TensorFlow)"),
     "evaluate": ("emotion.train.evaluate", "evaluate the emotion model on a FER2013-format .npz.xz file"),
 }
 

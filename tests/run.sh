@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up an environment and runs the whole test suite. The README's test command; .ci/run calls it.
-#   - creates .venv (if missing) and installs requirements-dev.txt into it;
+#   - creates .venv (if missing) and installs requirements-dev.txt into it (and requirements-train.txt with CI=true);
 #   - installs Debian's chromium for the real-browser tests when it is missing and we are root;
 #   - with CI=true, makes sure the local MariaDB is up so the MySQL tests run (they fail, not skip, then).
 set -euo pipefail
@@ -11,6 +11,10 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+# the training tests (tests/test_train_torch.py) skip without torch locally but must run under CI
+if [ "${CI:-}" = "true" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-train.txt
+fi
 
 if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
