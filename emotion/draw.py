@@ -1,13 +1,19 @@
 """Drawing results on an image: boxes, names, dominant emotion + score, landmarks, an info line.
 
-`annotate(bgr, faces, *, landmarks=True, fps=None, extra_text=None)` returns an annotated copy (the
-input is never modified). Line widths, font size and point radius follow the image size, so labels
-are readable on a 320 px thumbnail and on a 4000 px photo. Each emotion has its own colour; unknown
-people are labelled in grey.
+`annotate(bgr, faces, *, landmarks=True, fps=None, extra_text=None, labels=None)` returns an annotated
+copy (the input is never modified). Line widths, font size and point radius follow the image size, so
+labels are readable on a 320 px thumbnail and on a 4000 px photo. Each emotion has its own colour
+(`emotion.palette`); unknown people are labelled in grey.
+
+`labels` translates the emotion names and "unknown" (the UI passes the user's language). ASCII text
+is drawn with OpenCV; other text (Chinese labels, a name typed as "张伟") with Pillow and a CJK font
+(`emotion.fonts.cjk_font`), only the text's own small patch, its mask cached per (text, size). With
+no such font, `can_draw_cjk()` is False and callers pass English labels.
 """
 from __future__ import annotations
 
-from typing import Sequence
+import functools
+from typing import Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -32,24 +38,70 @@ def _style(h: int, w: int) -> tuple[float, int, int]:
     return scale, thick, radius
 
 
-def face_label(face: FaceRecord) -> tuple[str, str]:
-    """(name line, emotion line), e.g. ("Alice", "happy 0.93")."""
-    name = face.identity.name if face.identity is not None else "unknown"
+def face_label(face: FaceRecord, labels: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """(name line, emotion line), e.g. ("Alice", "happy 0.93"); `labels` translates the emotion
+    names and "unknown"."""
+    labels = labels or {}
+    known = face.identity is not None and face.identity.known
+    name = face.identity.name if known else labels.get("unknown", "unknown")
     emo = ""
     if face.scores is not None:
-        emo = f"{face.dominant} {face.dominant_score:.2f}"
+        emo = f"{labels.get(face.dominant, face.dominant)} {face.dominant_score:.2f}"
     return name, emo
+
+
+def can_draw_cjk() -> bool:
+    """True when a CJK font is installed (labels in Chinese can be drawn)."""
+    from emotion.fonts import cjk_font
+
+    return cjk_font() is not None
+
+
+@functools.lru_cache(maxsize=16)
+def _font(size: int):  # noqa: ANN202 - a PIL ImageFont
+    from PIL import ImageFont
+
+    from emotion.fonts import cjk_font
+
+    return ImageFont.truetype(str(cjk_font()), size)
+
+
+@functools.lru_cache(maxsize=1024)
+def _text_mask(text: str, size: int) -> tuple[np.ndarray, int]:
+    """(coverage mask uint8 (h, w) of `text` at `size` px, its baseline offset), drawn once."""
+    from PIL import Image, ImageDraw
+
+    font = _font(size)
+    left, top, right, bottom = font.getbbox(text)
+    mask = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
+    ImageDraw.Draw(mask).text((-left, -top), text, fill=255, font=font)
+    return np.asarray(mask), top
+
+
+def _text_size(text: str, scale: float, thick: int) -> tuple[int, int, int, np.ndarray | None]:
+    """(width, height above the baseline, below it, Pillow mask or None for OpenCV text)."""
+    (tw, th), base = cv2.getTextSize(text, FONT, scale, thick)
+    if text.isascii() or not can_draw_cjk():
+        return tw, th, base, None
+    mask, _ = _text_mask(text, max(8, int(round((th + base) * 1.05))))
+    return mask.shape[1], mask.shape[0], 0, mask
 
 
 def _text_box(img, text: str, org: tuple[int, int], scale: float, thick: int, fg, bg) -> int:
     """Draw `text` with a filled background whose top-left is `org`; returns the block's height."""
-    (tw, th), base = cv2.getTextSize(text, FONT, scale, thick)
+    tw, th, base, mask = _text_size(text, scale, thick)
     pad = max(1, int(round(th * 0.25)))
     h, w = img.shape[:2]
     x = int(np.clip(org[0], 0, max(0, w - tw - 2 * pad)))
     y = int(np.clip(org[1], 0, max(0, h - th - base - 2 * pad)))
     cv2.rectangle(img, (x, y), (x + tw + 2 * pad, y + th + base + 2 * pad), bg, -1)
-    cv2.putText(img, text, (x + pad, y + pad + th), FONT, scale, fg, thick, cv2.LINE_AA)
+    if mask is None:
+        cv2.putText(img, text, (x + pad, y + pad + th), FONT, scale, fg, thick, cv2.LINE_AA)
+    else:  # blend the text's colour through its mask, on its own patch only
+        x0, y0 = x + pad, y + pad
+        patch = img[y0:y0 + mask.shape[0], x0:x0 + mask.shape[1]]
+        a = mask[:patch.shape[0], :patch.shape[1], None].astype(np.float32) * (1.0 / 255.0)
+        patch[:] = (patch * (1.0 - a) + np.asarray(fg, np.float32) * a).astype(np.uint8)
     return th + base + 2 * pad
 
 
@@ -59,8 +111,9 @@ def _ink_for(bg: tuple[int, int, int]) -> tuple[int, int, int]:
 
 
 def annotate(bgr: np.ndarray, faces: Sequence[FaceRecord], *, landmarks: bool = True, fps: float | None = None,
-             extra_text: str | None = None) -> np.ndarray:
-    """An annotated copy of `bgr` (uint8 (H, W, 3), or gray)."""
+             extra_text: str | None = None, labels: Mapping[str, str] | None = None) -> np.ndarray:
+    """An annotated copy of `bgr` (uint8 (H, W, 3), or gray); `labels` translates emotion names and
+    "unknown" (see the module docstring)."""
     img = np.array(bgr, dtype=np.uint8, copy=True)
     if img.ndim == 2:
         img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
@@ -75,9 +128,9 @@ def annotate(bgr: np.ndarray, faces: Sequence[FaceRecord], *, landmarks: bool = 
         if landmarks and face.landmarks is not None:
             for x, y in np.asarray(face.landmarks):
                 cv2.circle(img, (int(round(x)), int(round(y))), radius, LANDMARK_COLOR, -1, cv2.LINE_AA)
-        name, emo = face_label(face)
+        name, emo = face_label(face, labels)
         name_bg = KNOWN_COLOR if known else UNKNOWN_COLOR
-        (_, th), base = cv2.getTextSize(name, FONT, scale, thick)
+        _, th, base, _ = _text_size(name, scale, thick)
         block = th + base + 2 * max(1, int(round(th * 0.25)))
         lines = [(name, name_bg)] + ([(emo, emo_color)] if emo else [])
         # above the box when there is room, else inside its top

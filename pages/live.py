@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 import streamlit as st
 
 from ui import charts, app_config, gate, outage, resources, text, uploads, user_settings
-from ui.i18n import t
+from ui.i18n import drawn_labels, t
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +137,7 @@ save = c3.toggle(t("live_save"), value=settings.save_history, key="live_save")
 
 stream = session_stream(user, settings)
 stream.mode = mode
+stream.labels = drawn_labels()
 stream.landmarks = show_landmarks
 stream.history_enabled = save
 if getattr(stream.analyzer, "classifier_error", None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import gate, outage, resources, text, user_settings
-from ui.i18n import t
+from ui.i18n import current_language, t
 
 gate.require_user()
 st.title(t("models_title"))
@@ -39,6 +39,12 @@ if rows:
         "accuracy": st.column_config.NumberColumn(t("col_accuracy"), format="percent"),
         "note": t("col_note"),
     })
+
+from emotion.draw import can_draw_cjk  # noqa: E402
+from emotion.fonts import INSTALL_HINT  # noqa: E402
+
+if current_language() != "en" and not can_draw_cjk():
+    st.info(t("no_cjk_font", command=INSTALL_HINT), icon="🔤")
 
 settings = user_settings.get_settings()
 st.subheader(t("models_in_use"))

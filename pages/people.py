@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import gate, outage, resources, text, uploads, user_settings
-from ui.i18n import t
+from ui.i18n import error_text, t
 
 user = gate.require_user()
 settings = user_settings.get_settings()
@@ -31,7 +31,7 @@ def embed_uploads(files) -> tuple[list[tuple], list[str]]:
         try:
             bgr = load_image(data, max_bytes=uploads.MAX_UPLOAD_BYTES)
         except ImageError as err:
-            errors.append(t("file_rejected", file=f.name, error=str(err)))
+            errors.append(t("file_rejected", file=f.name, error=error_text(err)))
             continue
         faces = [r for r in analyzer.embed_faces(bgr) if r.embedding is not None]
         if not faces:
@@ -75,7 +75,7 @@ if enrol:
                 except NameTaken:
                     st.error(t("person_exists", name=text.md(name)))
                 except ValueError as err:
-                    st.error(text.md(err))
+                    st.error(text.md(error_text(err)))
                 else:
                     resources.get_store().add_embeddings(uid, person.id, items)
                     resources.invalidate_gallery(uid)
@@ -132,7 +132,7 @@ for person in people:
                     except NameTaken:
                         st.error(t("person_exists", name=text.md(renamed)))
                     except ValueError as err:
-                        st.error(text.md(err))
+                        st.error(text.md(error_text(err)))
                     else:
                         if not ok:
                             st.error(t("person_gone"))

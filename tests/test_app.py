@@ -191,6 +191,69 @@ def test_register_validation_messages_keep_the_typed_values(app):
     assert titles(at) == [t("register_title")]
 
 
+def test_engine_errors_follow_the_language(app):
+    """Sign-up and sign-in refusals come from the engine as codes; in 简体中文 mode the page shows
+    them in Chinese (they stayed English before)."""
+    at = app()
+    at.selectbox(key="lang").set_value("zh").run()
+    at.switch_page("pages/register.py").run()
+    at.text_input(key="register_name").set_value("alice")
+    at.text_input(key="register_password").set_value(PASSWORD)
+    at.text_input(key="register_confirm").set_value(PASSWORD + "x")
+    button(at, t("register_button", lang="zh")).click().run()
+    assert texts(ok(at), "error") == [ZH["err.auth.password_mismatch"]]
+    at.text_input(key="register_password").set_value("short")
+    at.text_input(key="register_confirm").set_value("short")
+    button(at, t("register_button", lang="zh")).click().run()
+    assert texts(ok(at), "error") == [ZH["err.auth.password_short"].format(min=8)]
+
+    at.switch_page("pages/login.py").run()
+    at.text_input(key="login_name").set_value("nobody")
+    at.text_input(key="login_password").set_value(PASSWORD)
+    button(at, t("login_button", lang="zh")).click().run()
+    assert texts(ok(at), "error") == [ZH["err.auth.wrong_credentials"]]
+
+
+CODE_RAISE = r'(?:Error|Taken|NotFound|Unavailable|InvalidName)\((?:code=)?"((?:auth|store|image)\.[a-z_]+)"'
+
+
+def test_every_engine_error_code_has_both_labels():
+    """Each code of emotion.errors.MESSAGES, and each code raised in the engine's source, has an
+    English and a Chinese label; no label is left for a code that no longer exists."""
+    from emotion.errors import MESSAGES
+
+    raised = set()
+    for path in (ROOT / "emotion").rglob("*.py"):
+        raised |= set(re.findall(CODE_RAISE, path.read_text()))
+    raised |= {"store.unavailable", "auth.locked", "auth.locked_later"}  # raised through defaults
+    assert raised <= set(MESSAGES), raised - set(MESSAGES)
+    labels = {k[len("err."):] for k in EN if k.startswith("err.")}
+    assert labels == set(MESSAGES), labels ^ set(MESSAGES)
+    assert {k for k in ZH if k.startswith("err.")} == {f"err.{c}" for c in MESSAGES}
+
+
+def test_bad_files_lockout_and_outage_are_translated():
+    from datetime import datetime, timedelta, timezone
+
+    from emotion.errors import AccountLocked, StoreUnavailable
+    from emotion.imageio import ImageError, load_image
+    from ui.i18n import error_text
+
+    with pytest.raises(ImageError) as err:
+        load_image(b"%PDF-1.4 not a picture")
+    assert err.value.code == "image.pdf" and "PDF" in str(err.value)
+    assert error_text(err.value, "zh") == ZH["err.image.pdf"]
+    with pytest.raises(ImageError) as err:
+        load_image(b"\x89PNG" + b"0" * 100, max_bytes=10)
+    assert error_text(err.value, "zh") == "文件太大：0.0 MB（上限 0 MB）"
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    locked = AccountLocked(now + timedelta(minutes=14, seconds=1), now)
+    assert error_text(locked, "zh") == ZH["err.auth.locked"].format(minutes=15)
+    assert error_text(locked, "en") == EN["err.auth.locked"].format(minutes=15)
+    assert error_text(StoreUnavailable(detail="refused"), "zh") == ZH["err.store.unavailable"]
+    assert error_text(ValueError("plain"), "zh") == "plain"  # untyped errors pass through
+
+
 def test_database_down_is_a_plain_message(monkeypatch, tmp_path):
     # port 1 on loopback: connection refused at once
     monkeypatch.setenv("DATABASE_URL", "mysql+pymysql://root@127.0.0.1:1/nothing")
@@ -303,10 +366,28 @@ def test_empty_history_and_other_pages_render(app):
     assert titles(ok(at)) == [t("models_title")]
     frame = at.dataframe[0].value
     assert {"detector", "classifier", "recognizer"} <= set(frame["role"])
+    assert set(frame["name"]) >= {"fer_cnn"} and "fernet" not in set(frame["name"])
+    no_font = t("no_cjk_font", "zh", command="apt-get install fonts-wqy-microhei")
+    assert no_font not in texts(at, "info")
     at.switch_page("pages/settings.py").run()
     assert titles(ok(at)) == [t("settings_title")]
     at.toggle(key="set_save").set_value(False).run()
     assert at.session_state["user_settings"].save_history is False
+
+
+def test_models_page_says_once_when_chinese_labels_cannot_be_drawn(app, monkeypatch):
+    from emotion import fonts
+
+    at = app()
+    register(at, "dave", PASSWORD)
+    at.selectbox(key="lang").set_value("zh").run()
+    at.switch_page("pages/models.py").run()
+    no_font = t("no_cjk_font", "zh", command=fonts.INSTALL_HINT)
+    if fonts.cjk_font() is not None:
+        assert no_font not in texts(ok(at), "info")
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
+    at.run()
+    assert texts(ok(at), "info").count(no_font) == 1
 
 
 def test_people_enrol_recognise_rename_delete(app, tmp_path):

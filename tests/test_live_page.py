@@ -118,6 +118,15 @@ def test_live_page_renders_for_a_user_and_captures(env):
     at.toggle(key="live_landmarks").set_value(False).run()
     assert stream.landmarks is False
     at.radio(key="live_mode").set_value("fast").run()
+    # the labels drawn on the video follow the language (Chinese when a CJK font can draw them)
+    assert stream.labels is None
+    at.selectbox(key="lang").set_value("zh").run()
+    from emotion.draw import can_draw_cjk
+
+    assert ok(at).session_state["live_stream"] is stream
+    assert stream.labels == ({"angry": "愤怒", "disgust": "厌恶", "fear": "恐惧", "happy": "高兴", "sad": "悲伤",
+                              "surprise": "惊讶", "neutral": "平静", "unknown": "未知"} if can_draw_cjk() else None)
+    at.selectbox(key="lang").set_value("en").run()
 
     # Capture before any frame: a hint, nothing saved
     button(at, t("live_capture")).click().run()

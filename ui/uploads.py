@@ -55,7 +55,7 @@ class PhotoResult:
     digest: str
     bgr: Any = None                      # the decoded image (None when it could not be read)
     faces: list = field(default_factory=list)
-    error: str | None = None             # the user-facing message when the file is not a usable image
+    error: Exception | None = None       # why the file is not a usable image (typed: ui.i18n.error_text)
     timings: dict = field(default_factory=dict)
 
 
@@ -73,12 +73,12 @@ def analyze_upload(data: bytes, user: dict, settings: Settings | None = None) ->
     if key in cache:
         return cache[key]
     if len(data) > MAX_UPLOAD_BYTES:
-        result = PhotoResult(d, error=t("file_too_big", mb=MAX_UPLOAD_MB))
+        result = PhotoResult(d, error=ImageError("image.too_big_file", mb=len(data) / 2**20, limit_mb=MAX_UPLOAD_MB))
     else:
         try:
             bgr = load_image(data, max_bytes=MAX_UPLOAD_BYTES)
         except ImageError as err:
-            result = PhotoResult(d, error=str(err))
+            result = PhotoResult(d, error=err)
         else:
             analyzer = get_analyzer(s)
             faces = analyze_bgr(bgr, user, s, landmarks=True)
