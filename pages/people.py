@@ -16,32 +16,6 @@ st.title(t("people_title"))
 st.caption(t("people_intro"))
 
 
-def embed_uploads(files) -> tuple[list[tuple], list[str]]:
-    """(items for Store.add_embeddings, error messages) for uploaded photos: one embedding (and a
-    JPEG thumbnail) per photo, from its largest face; photos without a face are rejected."""
-    from emotion.imageio import ImageError, load_image
-
-    analyzer = resources.get_analyzer(settings)
-    items, errors = [], []
-    for f in files:
-        data = f.getvalue()
-        if len(data) > uploads.MAX_UPLOAD_BYTES:
-            errors.append(t("file_rejected", file=f.name, error=t("file_too_big", mb=uploads.MAX_UPLOAD_MB)))
-            continue
-        try:
-            bgr = load_image(data, max_bytes=uploads.MAX_UPLOAD_BYTES)
-        except ImageError as err:
-            errors.append(t("file_rejected", file=f.name, error=error_text(err)))
-            continue
-        faces = [r for r in analyzer.embed_faces(bgr) if r.embedding is not None]
-        if not faces:
-            errors.append(t("file_no_face", file=f.name))
-            continue
-        face = faces[0]  # the engine returns the largest face first
-        items.append((settings.recognizer, face.embedding, uploads.face_thumbnail(bgr, face.box)))
-    return items, errors
-
-
 def show_errors(errors: list[str]) -> None:
     for e in errors:
         st.error(text.md(e))
@@ -64,7 +38,7 @@ if enrol:
     else:
         from emotion.store import NameTaken
 
-        items, errors = embed_uploads(photos)
+        items, errors = uploads.embed_uploads(settings, photos)
         show_errors(errors)
         if not items:
             st.error(t("enrol_nothing_usable"))
@@ -109,7 +83,7 @@ for person in people:
             if st.form_submit_button(t("add_photos_button")) and more:
                 from emotion.store import PersonNotFound
 
-                items, errors = embed_uploads(more)
+                items, errors = uploads.embed_uploads(settings, more)
                 show_errors(errors)
                 if items:
                     with outage.db_guard():
