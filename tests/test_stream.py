@@ -66,6 +66,24 @@ def needs_emotion_model(analyzer) -> None:
         pytest.skip("models/fer_cnn.onnx (the project's emotion model) is not trained yet")
 
 
+class Counting:
+    """The real Analyzer, counting the calls of one of its stage methods (`calls`, one entry each)."""
+
+    def __init__(self, inner, method: str):
+        self._inner, self._method, self.calls = inner, method, []
+
+    def __getattr__(self, name):
+        attr = getattr(self._inner, name)
+        if name != self._method:
+            return attr
+
+        def counted(*a, **k):
+            self.calls.append(1)
+            return attr(*a, **k)
+
+        return counted
+
+
 def stream_for(analyzer, clock, **kw):
     from emotion.live import StreamingAnalyzer
 
@@ -157,21 +175,10 @@ def test_moving_face_keeps_track_and_identity(analyzer, gallery, moving_frames):
 
 def test_recognition_is_cached_per_track_and_refreshed(analyzer, gallery, moving_frames):
     """One embedding for a new track, then one every recognize_every_s (1.5 s), not one a frame."""
-    calls = []
-
-    class Counting:
-        def __init__(self, inner):
-            self._inner = inner
-
-        def __getattr__(self, name):
-            return getattr(self._inner, name)
-
-        def embed(self, bgr, lm):
-            calls.append(1)
-            return self._inner.embed(bgr, lm)
-
+    counting = Counting(analyzer, "embed")
+    calls = counting.calls
     clock = FakeClock()
-    stream = stream_for(Counting(analyzer), clock, gallery_provider=lambda: gallery, warmup=False)
+    stream = stream_for(counting, clock, gallery_provider=lambda: gallery, warmup=False)
     run_frames(stream, moving_frames, clock)  # 90 frames = 3 s: at 0, 1.5 s (and not yet at 3.0 s)
     assert len(calls) == 2
     stream.close()
@@ -260,21 +267,10 @@ def test_three_faces_three_tracks(analyzer, gallery):
 
 
 def test_accurate_mode_detects_every_nth_frame_and_tracks_between(analyzer, moving_frames):
-    calls = []
-
-    class Counting:
-        def __init__(self, inner):
-            self._inner = inner
-
-        def __getattr__(self, name):
-            return getattr(self._inner, name)
-
-        def detect(self, bgr, *a, **k):
-            calls.append(1)
-            return self._inner.detect(bgr, *a, **k)
-
+    counting = Counting(analyzer, "detect")
+    calls = counting.calls
     clock = FakeClock()
-    stream = stream_for(Counting(analyzer), clock, mode="accurate", accurate_every=3, warmup=False)
+    stream = stream_for(counting, clock, mode="accurate", accurate_every=3, warmup=False)
     results = run_frames(stream, moving_frames[:30], clock)
     assert len(calls) == 10
     faces = [faces for _, faces in results]
