@@ -46,8 +46,6 @@ def _pil():
     return Image
 
 
-
-
 ImageSource = str | Path | bytes | bytearray | memoryview | np.ndarray | Any
 
 

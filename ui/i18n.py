@@ -383,7 +383,6 @@ ZH: dict[str, str] = {
 }
 
 
-
 def _merge_feature_tables() -> None:
     """Add the ``EN``/``ZH`` dicts of every ``ui/i18n_<feature>.py`` (features keep their labels
     in a file of their own, so that two features never edit the same dict). A key defined twice is

@@ -17,12 +17,10 @@ from ui.resources import gallery_version, get_analyzer, get_gallery, get_store
 from ui.user_settings import Settings, get_settings
 
 
-
 #: the app's own upload limit (Streamlit's server.maxUploadSize, 25 MB, is the hard ceiling)
 MAX_UPLOAD_MB = 20
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
-
 
 
 #: photos are analysed at most this big (the engine maps boxes back to the original pixels)
@@ -88,8 +86,6 @@ def analyze_upload(data: bytes, user: dict, settings: Settings | None = None) ->
         cache.pop(next(iter(cache)))
     cache[key] = result
     return result
-
-
 
 
 def _row_key(user_id: int, file_digest: str, index: int) -> str:
@@ -183,7 +179,6 @@ def face_thumbnail(bgr, box, *, side: int = THUMB_SIDE) -> bytes:
     if not ok:  # pragma: no cover - OpenCV always encodes a small uint8 image
         raise ValueError("could not encode the thumbnail")
     return buf.tobytes()
-
 
 
 def digest(data: bytes) -> str:

@@ -123,7 +123,9 @@ def _journey(page, tmp: Path, photo: Path, app: AppServer) -> None:
         store.close()
     ui.goto_page(page, "History")
     ui.expect_text(page, "Distribution")
-    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1, "no Plotly chart on History"
+    # the tab labels come before Plotly's component has drawn: wait for the chart itself
+    wait_until(lambda: page.locator('[data-testid="stPlotlyChart"]').count() >= 1, 60,
+               "a Plotly chart on History", every=0.5)
     with page.expect_download() as dl:
         page.locator(".st-key-hist_csv").get_by_role("button").click()
     rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8-sig"))))
