@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import gate, outage, resources
-from ui.i18n import t
+from ui.i18n import error_text, t
 
 gate.ensure_gate()
 st.title(t("login_title"))
@@ -30,9 +30,9 @@ if submitted:
         try:
             user = login(resources.get_store(), name, password)
         except AccountLocked as err:
-            st.error(str(err) or t("account_locked"), icon=":material/lock:")
+            st.error(error_text(err), icon=":material/lock:")
         except AuthError as err:
-            st.error(str(err) or t("wrong_credentials"))
+            st.error(error_text(err))
     if user is not None:
         gate.sign_in(user)
         st.rerun()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import gate, outage, resources, text, user_settings
-from ui.i18n import t
+from ui.i18n import current_language, t
 
 gate.require_user()
 st.title(t("models_title"))
@@ -79,6 +79,12 @@ if rows:
         "usable": st.column_config.CheckboxColumn(t("col_usable")),
         "accuracy": t("col_accuracy"), "note": t("col_note"),
     })
+
+from emotion.draw import can_draw_cjk  # noqa: E402
+from emotion.fonts import INSTALL_HINT  # noqa: E402
+
+if current_language() != "en" and not can_draw_cjk():
+    st.info(t("no_cjk_font", command=INSTALL_HINT), icon=":material/translate:")
 
 with outage.db_guard(show=False):
     st.caption(t("database", url=text.md(resources.get_store().url)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import gate, outage, resources, text, uploads, user_settings
-from ui.i18n import t
+from ui.i18n import error_text, t
 
 user = gate.require_user()
 settings = user_settings.get_settings()
@@ -14,32 +14,6 @@ uid = user["id"]
 
 st.title(t("people_title"))
 st.caption(t("people_intro"))
-
-
-def embed_uploads(files) -> tuple[list[tuple], list[str]]:
-    """(items for Store.add_embeddings, error messages) for uploaded photos: one embedding (and a
-    JPEG thumbnail) per photo, from its largest face; photos without a face are rejected."""
-    from emotion.imageio import ImageError, load_image
-
-    analyzer = resources.get_analyzer(settings)
-    items, errors = [], []
-    for f in files:
-        data = f.getvalue()
-        if len(data) > uploads.MAX_UPLOAD_BYTES:
-            errors.append(t("file_rejected", file=f.name, error=t("file_too_big", mb=uploads.MAX_UPLOAD_MB)))
-            continue
-        try:
-            bgr = load_image(data, max_bytes=uploads.MAX_UPLOAD_BYTES)
-        except ImageError as err:
-            errors.append(t("file_rejected", file=f.name, error=str(err)))
-            continue
-        faces = [r for r in analyzer.embed_faces(bgr) if r.embedding is not None]
-        if not faces:
-            errors.append(t("file_no_face", file=f.name))
-            continue
-        face = faces[0]  # the engine returns the largest face first
-        items.append((settings.recognizer, face.embedding, uploads.face_thumbnail(bgr, face.box)))
-    return items, errors
 
 
 def show_errors(errors: list[str]) -> None:
@@ -89,7 +63,7 @@ if enrol:
     else:
         from emotion.store import NameTaken
 
-        items, errors = embed_uploads(photos)
+        items, errors = uploads.embed_uploads(settings, photos)
         show_errors(errors)
         if not items:
             st.error(t("enrol_nothing_usable"))
@@ -106,7 +80,7 @@ if enrol:
                     else:
                         st.session_state[PENDING_KEY] = (existing.name, existing.id, items)
                 except ValueError as err:
-                    st.error(text.md(err))
+                    st.error(text.md(error_text(err)))
                 else:
                     store.add_embeddings(uid, person.id, items)
                     done = t("enrolled", name=text.md(person.name), n=len(items))
@@ -166,7 +140,7 @@ for person in people:
             if st.form_submit_button(t("add_photos_button")) and more:
                 from emotion.store import PersonNotFound
 
-                items, errors = embed_uploads(more)
+                items, errors = uploads.embed_uploads(settings, more)
                 show_errors(errors)
                 if items:
                     with outage.db_guard():
@@ -189,7 +163,7 @@ for person in people:
                     except NameTaken:
                         st.error(t("person_exists", name=text.md(renamed)))
                     except ValueError as err:
-                        st.error(text.md(err))
+                        st.error(text.md(error_text(err)))
                     else:
                         if not ok:
                             st.error(t("person_gone"))

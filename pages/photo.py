@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import charts, gate, outage, resources, text, uploads, user_settings
-from ui.i18n import t
+from ui.i18n import drawn_labels, error_text, t
 
 user = gate.require_user()
 settings = user_settings.get_settings()
@@ -29,7 +29,7 @@ if uploaded is None:
 data = uploaded.getvalue()
 result = uploads.analyze_upload(data, user, settings)
 if result.error:
-    st.error(t("bad_image", error=result.error), icon=":material/broken_image:")
+    st.error(t("bad_image", error=error_text(result.error)), icon=":material/broken_image:")
     st.stop()
 
 from emotion.draw import annotate, to_png  # noqa: E402 - only needed once there is a picture
@@ -38,7 +38,7 @@ faces = result.faces
 classifier_error = getattr(resources.get_analyzer(settings), "classifier_error", None)
 if classifier_error:
     st.warning(t("classifier_missing"), icon=":material/warning:")
-annotated = annotate(result.bgr, faces, landmarks=show_landmarks)
+annotated = annotate(result.bgr, faces, landmarks=show_landmarks, labels=drawn_labels())
 shown = uploads.displayable(annotated)
 if charts.photo_width(shown.shape[1]) > shown.shape[1]:  # a small photo: enlarged, at most twice
     import cv2

@@ -346,3 +346,44 @@ def test_optional_deepface_models_never_download():
         create_classifier("nope")
     with pytest.raises(ValueError, match="unknown"):
         create_recognizer("nope")
+
+
+def _need_cjk_font():
+    from emotion.fonts import cjk_font
+
+    if cjk_font() is None:
+        if CI:
+            pytest.fail("no CJK font under CI=true (tests/run.sh installs fonts-wqy-microhei)")
+        pytest.skip("no CJK font installed (apt-get install fonts-wqy-microhei)")
+
+
+def test_chinese_labels_are_drawn_with_the_cjk_font(astronaut_bgr):
+    """Chinese emotion names and names typed in Chinese are drawn as glyphs (OpenCV alone would draw
+    "??"): two different words give different ink, and the label differs from the English one."""
+    _need_cjk_font()
+    from emotion.draw import _text_mask
+
+    happy, _ = _text_mask("高兴", 24)
+    sad, _ = _text_mask("悲伤", 24)
+    assert happy.max() == 255 and sad.max() == 255
+    assert happy.shape != sad.shape or not np.array_equal(happy, sad)
+    scores = np.array([0, 0, 0, 1, 0, 0, 0], np.float32)
+    face = FaceRecord(box=Box(177, 67, 93, 104), confidence=0.9, scores=scores)
+    english = annotate(astronaut_bgr, [face], landmarks=False)
+    chinese = annotate(astronaut_bgr, [face], landmarks=False, labels={"happy": "高兴", "unknown": "未知"})
+    other = annotate(astronaut_bgr, [face], landmarks=False, labels={"happy": "悲伤", "unknown": "未知"})
+    label_rows = slice(67, 140)  # the two label lines, inside the box's top (no room above it)
+    assert not np.array_equal(english[label_rows], chinese[label_rows])
+    assert not np.array_equal(chinese[label_rows], other[label_rows])
+    assert np.array_equal(english[150:], chinese[150:])  # nothing else changes
+
+
+def test_without_a_cjk_font_labels_fall_back_to_english(monkeypatch):
+    from emotion import fonts
+    from ui.i18n import drawn_labels
+
+    _need_cjk_font()
+    assert drawn_labels("zh")["happy"] == "高兴" and drawn_labels("zh")["unknown"] == "未知"
+    assert drawn_labels("en") is None
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
+    assert drawn_labels("zh") is None

@@ -9,8 +9,8 @@ from typing import Any
 
 import streamlit as st
 
-from ui.i18n import t
 from ui.app_config import session_timeout
+from ui.i18n import t
 from ui.outage import db_guard, reset_outage
 
 
@@ -25,9 +25,6 @@ KEEP_ON_LOGOUT = ("lang",)
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
-
-
-
 
 
 def begin_run() -> None:
@@ -53,7 +50,6 @@ def ensure_gate() -> None:
     if PagesManager.uses_pages_directory:  # else: a page run on its own (require_user guards it)
         PagesManager.uses_pages_directory = False
         st.rerun()
-
 
 
 def current_user() -> dict | None:

@@ -5,9 +5,8 @@ import contextlib
 
 import streamlit as st
 
-from ui.i18n import t
 from emotion.store import StoreUnavailable
-
+from ui.i18n import t
 
 
 _DB_FAILED_KEY = "_db_failed_this_run"

@@ -20,9 +20,10 @@
   Deleting a snapshot leaves its history rows (``snapshot_id`` NULL); deleting a user removes
   everything the user owns.
 * History retries: `add_history` is idempotent by ``row_key`` (unique per user).
-* Errors: `StoreUnavailable` (a message for humans) when the database cannot be reached;
-  `NameTaken` for a duplicate user or person name; `PersonNotFound` when a write names a person
-  the user does not own; `ValueError` for malformed input.
+* Errors (typed, with codes: `emotion.errors`): `StoreUnavailable` when the database cannot be
+  reached; `NameTaken` for a duplicate user or person name; `PersonNotFound` when a write names a
+  person the user does not own; `InvalidName` (a ValueError) for a name that cannot be stored;
+  plain `ValueError` for other malformed input (programming errors).
 * Time: all timestamps are stored as UTC with millisecond precision and come back as aware UTC
   datetimes; naive datetimes passed in are taken to be UTC.
 
@@ -38,7 +39,7 @@ from sqlalchemy.engine import URL
 
 from emotion.store.accounts import AccountsRepository
 from emotion.store.engine import Database, database_url, make_engine
-from emotion.store.errors import NameTaken, PersonNotFound, StoreError, StoreUnavailable
+from emotion.store.errors import InvalidName, NameTaken, PersonNotFound, StoreError, StoreUnavailable
 from emotion.store.history import HistoryRepository, history_row
 from emotion.store.limits import MIGRATIONS_DIR, SOURCES
 from emotion.store.people import PeopleRepository
@@ -57,7 +58,7 @@ from emotion.store.snapshots import SnapshotsRepository
 
 __all__ = [
     "Store", "open_store", "new_row_key", "database_url", "make_engine",
-    "StoreError", "StoreUnavailable", "NameTaken", "PersonNotFound",
+    "StoreError", "StoreUnavailable", "NameTaken", "PersonNotFound", "InvalidName",
     "UserInfo", "PersonInfo", "EmbeddingInfo", "HistoryEntry", "SnapshotInfo", "Snapshot",
     "history_row", "SOURCES", "HISTORY_COLUMNS", "MIGRATIONS_DIR",
     "Base", "User", "Person", "Embedding", "HistoryRow", "SnapshotRow",

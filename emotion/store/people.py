@@ -40,7 +40,7 @@ class PeopleRepository:
         (ignoring letter case and surrounding spaces); `ValueError` for an empty/too long name."""
         name = _clean_person_name(name)
         key = _name_key(name)
-        taken = NameTaken(f"You already have someone called {name!r}.")
+        taken = NameTaken("store.person_name_taken", name=name)
         try:
             with self._session(write=True) as s:
                 if self._name_in_use(s, user_id, key):
@@ -51,14 +51,14 @@ class PeopleRepository:
                 return PersonInfo(p.id, p.name, p.created, 0)
         except sa_exc.IntegrityError as err:
             if self.get_user(user_id) is None:
-                raise StoreError(f"No user with id {user_id}.") from err
+                raise StoreError("store.no_user", user_id=user_id) from err
             raise taken from err
 
     def rename_person(self, user_id: int, person_id: int, new_name: str) -> bool:
         """False when the person does not exist or is another user's (nothing changes)."""
         name = _clean_person_name(new_name)
         key = _name_key(name)
-        taken = NameTaken(f"You already have someone called {name!r}.")
+        taken = NameTaken("store.person_name_taken", name=name)
         try:
             with self._session(write=True) as s:
                 p = self._owned_person(s, user_id, person_id, lock=True)
@@ -156,7 +156,7 @@ class PeopleRepository:
                                   vector=v.tobytes(), thumbnail=thumb, created=created))
         with self._session(write=True) as s:
             if self._owned_person(s, user_id, person_id, lock=True) is None:
-                raise PersonNotFound("That person does not exist (any more).")
+                raise PersonNotFound("store.person_not_found")
             s.add_all(rows)
             s.flush()
             return [r.id for r in rows]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 from pathlib import Path
 
 import cv2
@@ -21,6 +20,7 @@ from emotion.store import open_store
 from tests.e2e import ui
 from tests.e2e.camera import face_frames, write_y4m
 from tests.e2e.harness import AppServer, launch_chromium, netns, require_browser
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -99,13 +99,10 @@ def _journey(page, tmp: Path, photo: Path, app: AppServer) -> None:
     # the page's readout (a fragment polling the analyser) names her with an emotion
     ui.expect_text(page, re.escape(PERSON) + r".{0,40}(angry|disgust|fear|happy|sad|surprise|neutral)", timeout=90)
     first = _frames_processed(page)
-    time.sleep(4)
-    second = _frames_processed(page)
-    assert second > first, f"no new frames analysed ({first} -> {second})"
+    wait_until(lambda: _frames_processed(page) > first, 30, f"new frames analysed after {first}", every=0.5)
     _assert_video_playing(page)
     chart_before = _chart_signature(page)
-    time.sleep(3)
-    assert _chart_signature(page) != chart_before, "the live chart did not update"
+    wait_until(lambda: _chart_signature(page) != chart_before, 30, "the live chart to update", every=0.5)
     # capture
     ui.click(page, "Capture", exact=False)
     ui.expect_text(page, r"[Cc]aptured|saved", timeout=30)
@@ -117,18 +114,18 @@ def _journey(page, tmp: Path, photo: Path, app: AppServer) -> None:
     store = open_store(app.env["DATABASE_URL"])
     try:
         user = store.get_user_by_name("alice")
-        deadline = time.time() + 30
-        while time.time() < deadline and store.history_count(user.id, source="camera") < 3:
-            time.sleep(1)
+        wait_until(lambda: store.history_count(user.id, source="camera") >= 3, 30,
+                   "three camera rows in the database", every=0.5)
         camera_rows = store.history_frame(user.id, source="camera")
-        assert len(camera_rows) >= 3, "camera rows did not reach the database"
         assert PERSON in set(camera_rows["person"]), camera_rows.head()
         assert store.list_snapshots(user.id), "the capture was not stored"
     finally:
         store.close()
     ui.goto_page(page, "History")
     ui.expect_text(page, "Distribution")
-    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1, "no Plotly chart on History"
+    # the tab labels come before Plotly's component has drawn: wait for the chart itself
+    wait_until(lambda: page.locator('[data-testid="stPlotlyChart"]').count() >= 1, 60,
+               "a Plotly chart on History", every=0.5)
     with page.expect_download() as dl:
         page.locator(".st-key-hist_csv").get_by_role("button").click()
     rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8-sig"))))
