@@ -32,6 +32,8 @@ DEEPFACE_BACKEND = {"opencv": "opencv", "mtcnn": "mtcnn", "dlib": "dlib", "blaze
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.conflict_handler = "resolve"  # the live benchmark re-declares --live/--detector with the same meaning
     p.add_argument("--live", action="store_true", help="benchmark the live (streaming) path instead")
+    p.add_argument("--scales", action="store_true", help="scale sweep: found rate per face size, every detector")
+    __import__("emotion.bench_scales").bench_scales.add_arguments(p.add_argument_group("scale sweep (--scales)"))
     p.add_argument("--detector", help="detector for the photo benchmark (default: the photo default)")
     p.add_argument("--repeat", type=int, default=7, help="runs per image (median reported)")
     p.add_argument("--deepface-repeat", type=int, default=3, help="runs per image of the DeepFace calls")
@@ -176,6 +178,8 @@ def run(args: argparse.Namespace) -> int:
         from emotion import bench_load
 
         return bench_load.run_load(args)
+    if args.scales:
+        return int(__import__("emotion.bench_scales").bench_scales.run(args) or 0)
     if args.live:
         from emotion import bench_live
 

@@ -11,6 +11,10 @@ COMMANDS = {
     "bench": ("emotion.bench", "per-stage timings against plain DeepFace (--live: the streaming path)"),
     "train": ("emotion.train.train", "train the project's FER2013 emotion model"),
     "evaluate": ("emotion.train.evaluate", "evaluate the emotion model on a FER2013-format .npz.xz file"),
+    "evaluate-photos": ("emotion.commands.evaluate_photos",
+                        "the whole engine on labelled photos (DIR/labels.csv): no-face rate, accuracy"),
+    "verify-pairs": ("emotion.commands.verify_pairs",
+                     "same person or not for photo pairs (a,b,same or file_x,file_y,Decision): accuracy"),
 }
 
 

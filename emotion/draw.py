@@ -49,6 +49,16 @@ def face_label(face: FaceRecord) -> tuple[str, str]:
     return name, emo
 
 
+def face_numbers(faces: Sequence[FaceRecord]) -> list[int]:
+    """1-based number of each face, counted left to right (by box centre x, ties by y), in the
+    order of `faces`: the numbers drawn on the image, for a results table to show the same ones."""
+    order = sorted(range(len(faces)), key=lambda i: faces[i].box.center())
+    numbers = [0] * len(faces)
+    for n, i in enumerate(order, 1):
+        numbers[i] = n
+    return numbers
+
+
 def _text_box(img, text: str, org: tuple[int, int], scale: float, thick: int, fg, bg) -> int:
     """Draw `text` with a filled background whose top-left is `org`; returns the block's height."""
     (tw, th), base = cv2.getTextSize(text, FONT, scale, thick)
@@ -67,14 +77,16 @@ def _ink_for(bg: tuple[int, int, int]) -> tuple[int, int, int]:
 
 
 def annotate(bgr: np.ndarray, faces: Sequence[FaceRecord], *, landmarks: bool = True, fps: float | None = None,
-             extra_text: str | None = None) -> np.ndarray:
-    """An annotated copy of `bgr` (uint8 (H, W, 3), or gray)."""
+             extra_text: str | None = None, numbers: bool = True) -> np.ndarray:
+    """An annotated copy of `bgr` (uint8 (H, W, 3), or gray). With `numbers`, each name label starts
+    with the face's number (`face_numbers`: 1, 2, 3 ... left to right)."""
     img = np.array(bgr, dtype=np.uint8, copy=True)
     if img.ndim == 2:
         img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
     h, w = img.shape[:2]
     scale, thick, radius = _style(h, w)
-    for face in faces:
+    nums = face_numbers(faces)
+    for face, num in zip(faces, nums):
         b = face.box
         emo_color = EMOTION_COLORS.get(face.dominant or "", NO_EMOTION_COLOR)
         known = face.identity is not None and face.identity.known
@@ -84,6 +96,8 @@ def annotate(bgr: np.ndarray, faces: Sequence[FaceRecord], *, landmarks: bool = 
             for x, y in np.asarray(face.landmarks):
                 cv2.circle(img, (int(round(x)), int(round(y))), radius, LANDMARK_COLOR, -1, cv2.LINE_AA)
         name, emo = face_label(face)
+        if numbers:
+            name = f"{num}. {name}"
         name_bg = KNOWN_COLOR if known else UNKNOWN_COLOR
         (_, th), base = cv2.getTextSize(name, FONT, scale, thick)
         block = th + base + 2 * max(1, int(round(th * 0.25)))

