@@ -100,8 +100,8 @@ class MultiScaleBlazeFace:
     def __init__(self, *, pad: float = 0.25, tile_frac: float = 0.4, tile_overlap: float = 0.25,
                  short_score: float | None = None, full_score: float | None = 0.5,
                  max_faces: int | None = None, num_threads: int = 1, short_tile_frac: float = 0.6,
-                 short_tile_overlap: float = 0.5, verify_below: float = 0.7,
-                 verify_score: float = 0.5, short_tile_score: float = 0.7,
+                 short_tile_overlap: float = 0.5, verify_below: float = 0.8,
+                 verify_score: float = 0.6, short_tile_score: float = 0.7,
                  enhance: str | None = None) -> None:
         from emotion import enhance as _enhance
 
