@@ -200,7 +200,8 @@ class Analyzer:
 
         Boxes and landmarks are in the input image's pixel coordinates. `gallery`: a Gallery (or
         (person_id, name, vector) rows) to name faces; with ``recognize=True`` each record's
-        `.embedding` is set (also without a gallery, for enrolment; not with an empty gallery). Raises ImageError on bad input."""
+        `.embedding` is set (also without a gallery, for enrolment; not with an empty gallery, see
+        `_wants_embedding`). Raises ImageError on bad input."""
         timings = {"detect": 0.0, "landmarks": 0.0, "embed": 0.0, "classify": 0.0}
         t_start = time.perf_counter()
         bgr = _to_bgr(image)

@@ -87,9 +87,9 @@ class MultiScaleBlazeFace:
     short_score / full_score: score thresholds of the two models (None: MediaPipe's 0.5 / 0.6).
     short_tile_frac / short_tile_overlap / short_tile_score: the short-range model also runs on
         tiles of this fraction of the shorter side (faces of ~10-35 %), keeping only confident faces.
-    verify_below / verify_score: a merged detection scoring below `verify_below` is kept only when
-        the short-range model, run on a grey-padded crop twice its size, finds it with `verify_score`
-        (removes most false faces on textures; 0 = off).
+    verify_below / verify_score: on images big enough for tiles, a merged detection scoring below
+        `verify_below` is kept only when the short-range model, run on a grey-padded crop twice its
+        size, finds it with `verify_score` (removes most false faces on textures; 0 = off).
     enhance: "auto" | "on" | "off": low-light enhancement of the copy the models see
         (`emotion.enhance`; None = EMOTION_ENHANCE, default auto).
     max_faces: keep at most this many (highest score) faces; None = all.
@@ -175,7 +175,9 @@ class MultiScaleBlazeFace:
         if len(scores) == 0:
             return boxes, kps, scores
         boxes, kps, scores = nms(boxes, kps, scores, NMS_IOU, True)
-        if self.verify_below > 0:
+        if self.verify_below > 0 and max(bgr.shape[:2]) >= min(MIN_SIDE_FULL_TILES, MIN_SIDE_SHORT_TILES):
+            # only where tiles ran: the false faces come from tiles (textures seen up close); on a
+            # small image the whole-image passes alone decide, at MediaPipe's own thresholds
             keep = np.array([sc >= self.verify_below or self._confirmed(bgr, bx)
                              for bx, sc in zip(boxes, scores)], bool)
             boxes, kps, scores = boxes[keep], kps[keep], scores[keep]
