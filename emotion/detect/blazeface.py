@@ -88,6 +88,8 @@ NUM_KEYPOINTS = 6
 #: overlap of neighbouring tiles, as a fraction of the image side (a face narrower than this is
 #: whole in at least one tile)
 TILE_OVERLAP = 0.25
+#: lowest score kept from the padded second pass (`pad_fallback`)
+PAD_FALLBACK_MIN_SCORE = 0.65
 
 
 # ----------------------------------------------------------------------------- weights
@@ -367,7 +369,10 @@ class BlazeFaceDetector:
             p = int(round(self.pad_fallback * max(width, height)))
             padded = cv2.copyMakeBorder(bgr, p, p, p, p, cv2.BORDER_CONSTANT, value=(127, 127, 127))
             boxes, kps, scores = self._single(padded)
-            boxes, kps = boxes - p, kps - p
+            # the padded frame is a second chance, not a lower bar: a flat or black frame framed in
+            # grey can look like a face to the model at ~0.55
+            keep = scores >= max(self.min_score, PAD_FALLBACK_MIN_SCORE)
+            boxes, kps, scores = boxes[keep] - p, kps[keep] - p, scores[keep]
         if not windows:
             return boxes, kps, scores
         all_b, all_k, all_s = [boxes], [kps], [scores]
