@@ -153,3 +153,16 @@ def test_tile_windows_cover_the_image():
         covered[y:y + h, x:x + w] = True
     assert covered.all()
     assert tile_windows(240, 240, 0.4, 0.25) == []  # one tile would cover >= 3/4 of the image
+
+
+def test_enhancement_default_is_off_and_settable(monkeypatch):
+    from emotion import enhance
+    from emotion.detect.multiscale import MultiScaleBlazeFace
+
+    monkeypatch.delenv("EMOTION_ENHANCE", raising=False)
+    assert enhance.default_mode() == "off"
+    monkeypatch.setenv("EMOTION_ENHANCE", "auto")
+    assert enhance.default_mode() == "auto"
+    assert MultiScaleBlazeFace().enhance == "auto"
+    with pytest.raises(ValueError):
+        MultiScaleBlazeFace(enhance="bright")

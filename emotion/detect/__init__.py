@@ -18,7 +18,8 @@ Backends (see `emotion.detect.blazeface` and `emotion.detect.deepface_detectors`
 * ``blazeface_multi`` - the photo default (`emotion.detect.multiscale`): short range on the image
   padded by a quarter of its side and on padded tiles, full range on the whole image and on tiles of
   40 % of the shorter side, one NMS; weak detections on big images confirmed by the short-range
-  model; low-light enhancement of the copy the models see (`emotion.enhance`, auto).
+  model; optional low-light enhancement of the copy the models see (`emotion.enhance`; off by
+  default, as measured).
 * ``blazeface_live`` - the live-camera default: short range, and when it finds nothing once more on
   the padded frame (a face filling the frame, close to the camera).
 * ``opencv`` - OpenCV's Haar cascade (frontal faces), eyes by the Haar eye cascade.

@@ -91,7 +91,7 @@ class MultiScaleBlazeFace:
         `verify_below` is kept only when the short-range model, run on a grey-padded crop twice its
         size, finds it with `verify_score` (removes most false faces on textures; 0 = off).
     enhance: "auto" | "on" | "off": low-light enhancement of the copy the models see
-        (`emotion.enhance`; None = EMOTION_ENHANCE, default auto).
+        (`emotion.enhance`; None = EMOTION_ENHANCE, default off: measured to hurt these models).
     max_faces: keep at most this many (highest score) faces; None = all.
     """
 
