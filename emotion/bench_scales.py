@@ -32,7 +32,8 @@ import numpy as np
 SCALES = (0.02, 0.05, 0.10, 0.20, 0.35, 0.50, 0.75, 1.00)
 CANVAS = (1280, 720)
 BACKGROUNDS = ("coffee", "chelsea", "rocket", "hubble_deep_field")
-DEFAULT_DETECTORS = ("blazeface", "blazeface_full", "blazeface_tiled", "blazeface_multi", "opencv", "dlib")
+DEFAULT_DETECTORS = ("blazeface", "blazeface_live", "blazeface_full", "blazeface_tiled", "blazeface_multi", "opencv",
+                     "dlib")
 
 
 def photos_dir() -> Path:
