@@ -13,6 +13,10 @@ COMMANDS = {
     "train": ("emotion.train.torch_train", "train the FER2013 emotion model in PyTorch (requirements-train.txt)"),
     "train-keras": ("emotion.train.train", "the first round's Keras trainer of fernet (TensorFlow)"),
     "evaluate": ("emotion.train.evaluate", "evaluate the emotion model on a FER2013-format .npz.xz file"),
+    "evaluate-photos": ("emotion.commands.evaluate_photos",
+                        "the whole engine on labelled photos (DIR/labels.csv): no-face rate, accuracy"),
+    "verify-pairs": ("emotion.commands.verify_pairs",
+                     "same person or not for photo pairs (a,b,same or file_x,file_y,Decision): accuracy"),
 }
 
 

@@ -29,7 +29,7 @@ from emotion.records import Box, Detection
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # every backend that must work offline with this project's requirements installed
-OFFLINE = ["blazeface", "blazeface_full", "blazeface_tiled", "opencv", "mtcnn", "dlib", "dlib_cnn"]
+OFFLINE = ["blazeface", "blazeface_full", "blazeface_tiled", "blazeface_multi", "blazeface_live", "opencv", "mtcnn", "dlib", "dlib_cnn"]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_offline_backends_are_all_available():
     usable = available_detectors()
     for name in OFFLINE:
         assert name in usable, f"{name} should be usable offline: {describe_detectors()}"
-    assert FAST_DETECTOR == "blazeface"
+    assert FAST_DETECTOR == "blazeface_live"
     assert DEFAULT_DETECTOR in usable
 
 

@@ -36,9 +36,9 @@ def _need_model() -> None:
 @pytest.fixture(scope="module")
 def analyzer():
     _need_model()
-    from emotion import registry
+    from emotion import pipeline
 
-    return registry.get_analyzer(recognizer="Dlib", classifier="fer_vgg")
+    return pipeline.get_analyzer(recognizer="Dlib", classifier="fer_vgg")
 
 
 def _top(face) -> str:
@@ -70,11 +70,11 @@ def test_a_neutral_real_photo_is_not_happy():
         pytest.skip("real photos (../shared/data/photos) are not on this machine")
     labels = dict(line.split(",", 1) for line in (WILD_DEV / "labels.csv").read_text().split()[1:])
     assert labels[NEUTRAL_PHOTO] == "neutral"
-    from emotion import registry
+    from emotion import pipeline
 
     # the default blazeface_tiled misses many of these 250-350 px news photos; dlib's detector finds it,
     # the landmarks, the FER-framed crop and the classifier are the engine's own
-    photo_analyzer = registry.get_analyzer(detector="dlib", recognizer="Dlib", classifier="fer_vgg")
+    photo_analyzer = pipeline.get_analyzer(detector="dlib", recognizer="Dlib", classifier="fer_vgg")
     bgr = cv2.imread(str(path))
     faces = photo_analyzer.analyze(bgr, recognize=False)
     assert len(faces) >= 1

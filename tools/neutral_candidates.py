@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import cv2  # noqa: E402
 
-from emotion import config, registry  # noqa: E402
+from emotion import config, pipeline  # noqa: E402
 from emotion.records import EMOTIONS  # noqa: E402
 
 WILD_DEV = config.PROJECT_ROOT.parent / "shared" / "data" / "photos" / "wild_dev"
@@ -37,7 +37,7 @@ def main() -> int:
     people = sorted({person(r["image"]) for r in rows})
     first_half = set(people[:len(people) // 2])
     names = sorted(r["image"] for r in rows if r["emotion"] == "neutral" and person(r["image"]) in first_half)
-    analyzer = registry.get_analyzer(detector=args.detector, classifier=args.classifier)
+    analyzer = pipeline.get_analyzer(detector=args.detector, classifier=args.classifier)
     for name in names[:args.limit]:
         faces = analyzer.analyze(cv2.imread(str(WILD_DEV / name)), recognize=False)
         if not faces:
