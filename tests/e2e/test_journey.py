@@ -2,7 +2,9 @@
 served by `streamlit run app.py`, the live camera over WebRTC with chromium's fake camera playing a video of
 a real face, both inside a private network namespace (see harness.py and ../shared/recipes).
 
-register -> log in -> enrol the astronaut -> Photo: her name and "happy" -> Live: frames come back
+register -> log in -> enrol the astronaut -> Photo: her name and "happy" -> a close-up portrait of another
+enrolled person (a face that fills half the frame, which the first photo detector missed) shows her name
+and an emotion -> Live: frames come back
 annotated with her name and an emotion, the live chart moves -> capture -> stop -> History: camera rows and
 the capture are there, the CSV downloads -> log out -> a second user sees none of it.
 """
@@ -10,12 +12,14 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from pathlib import Path
 
 import cv2
 import pytest
 
+from emotion.config import PROJECT_ROOT
 from emotion.store import open_store
 from tests.e2e import ui
 from tests.e2e.camera import face_frames, write_y4m
@@ -26,6 +30,19 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "s3cret-passphrase"
 PERSON = "Eileen Collins"
+PORTRAIT_PERSON = "Portrait Person"
+PHOTOS = Path(os.environ.get("EMOTION_PHOTOS_DIR", PROJECT_ROOT.parent / "shared" / "data" / "photos"))
+
+
+def _real_photo(rel: str) -> Path:
+    """A real photo read in place from ../shared/data/photos (never copied into the repository)."""
+    path = PHOTOS / rel
+    if not path.is_file():
+        msg = f"real photo {path} missing (../shared/data/photos)"
+        if os.environ.get("CI", "").strip().lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
 
 
 def _astronaut_jpeg(path: Path) -> Path:
@@ -48,6 +65,9 @@ def test_whole_journey(tmp_path):
     from playwright.sync_api import sync_playwright
 
     photo = _astronaut_jpeg(tmp_path / "astronaut.jpg")
+    # deepface_testset: img2 and img1 show the same person (master.csv says Yes); img1 is a close-up
+    # portrait whose face covers half the image's shorter side
+    enrol_photo, portrait = _real_photo("deepface_testset/img2.jpg"), _real_photo("deepface_testset/img1.jpg")
     video = write_y4m(tmp_path / "face.y4m", face_frames(60))
     with netns() as ns:
         app = AppServer(tmp_path, ns=ns, env={"EMOTION_ICE_SERVERS": "[]", "EMOTION_LIVE_HISTORY_PERIOD_S": "1"})
@@ -62,7 +82,7 @@ def test_whole_journey(tmp_path):
                 page.set_default_timeout(60_000)
                 page.goto(app.url)
                 ui.wait_idle(page)
-                _journey(page, tmp_path, photo, app)
+                _journey(page, tmp_path, photo, app, (enrol_photo, portrait))
             except Exception:
                 try:
                     page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
@@ -74,7 +94,7 @@ def test_whole_journey(tmp_path):
                 browser.close()
 
 
-def _journey(page, tmp: Path, photo: Path, app: AppServer) -> None:
+def _journey(page, tmp: Path, photo: Path, app: AppServer, portrait_photos: tuple[Path, Path]) -> None:
     # --- register and log in ---------------------------------------------------------------------------
     ui.register_and_login(page, "alice", PASSWORD)
 
@@ -90,6 +110,19 @@ def _journey(page, tmp: Path, photo: Path, app: AppServer) -> None:
     ui.upload(page, [str(photo)])
     text = ui.expect_text(page, r"1 face\(s\) found", timeout=120)
     ui.expect_text(page, re.escape(PERSON) + r".{0,40}happy")
+    assert "unknown" not in text.split("found", 1)[1].split("Download", 1)[0].lower()
+
+    # --- a close-up portrait of another enrolled person: her name and an emotion ----------------------------
+    enrol_photo, portrait = portrait_photos
+    ui.goto_page(page, "People")
+    ui.fill(page, "Name", PORTRAIT_PERSON)
+    ui.upload(page, [str(enrol_photo)])
+    ui.click(page, "Enrol")
+    ui.expect_text(page, re.escape(PORTRAIT_PERSON) + r".*enrolled")
+    ui.goto_page(page, "Photo")
+    ui.upload(page, [str(portrait)])
+    text = ui.expect_text(page, r"1 face\(s\) found", timeout=120)
+    ui.expect_text(page, re.escape(PORTRAIT_PERSON) + r".{0,40}(angry|disgust|fear|happy|sad|surprise|neutral)")
     assert "unknown" not in text.split("found", 1)[1].split("Download", 1)[0].lower()
 
     # --- Live: start the camera, annotated frames come back, the chart moves ---------------------------
