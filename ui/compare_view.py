@@ -234,10 +234,12 @@ def _results(result) -> None:
     _classifier_section(result)
     st.subheader(t("cmp_unavailable_title"))
     rows = charts.unavailable_rows(result, t)
-    if rows:
-        st.dataframe(rows, hide_index=True, column_config={
-            "role": t("cmp_col_role"), "model": t("cmp_col_model"), "reason": t("cmp_col_reason"),
-            "file": t("cmp_col_file"), "folder": t("cmp_col_folder")})
+    if rows:  # a plain table: short, and its text stays selectable (file names to copy)
+        import pandas as pd
+
+        keys = {"role": "cmp_col_role", "model": "cmp_col_model", "reason": "cmp_col_reason",
+                "file": "cmp_col_file", "folder": "cmp_col_folder"}
+        st.table(pd.DataFrame(rows).rename(columns={k: t(v) for k, v in keys.items()}))
     else:
         st.caption(t("cmp_unavailable_none"))
     st.caption(t("cmp_export_note"))
