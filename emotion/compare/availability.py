@@ -31,10 +31,19 @@ def classifier_names() -> list[str]:
     return list(CLASSIFIERS)
 
 
-def detector_status(name: str) -> ModelStatus:
+def detector_statuses(names: list[str] | tuple[str, ...]) -> dict[str, ModelStatus]:
+    """`detector_status` of each name, describing the registry once."""
     from emotion.detect import describe_detectors
 
-    row = next((d for d in describe_detectors() if d["name"] == name.strip().lower()), None)
+    rows = describe_detectors()
+    return {n: detector_status(n, rows) for n in names}
+
+
+def detector_status(name: str, rows: list[dict] | None = None) -> ModelStatus:
+    from emotion.detect import describe_detectors
+
+    rows = describe_detectors() if rows is None else rows
+    row = next((d for d in rows if d["name"] == name.strip().lower()), None)
     if row is None:
         return ModelStatus("detector", name, False, REASON_UNKNOWN_MODEL,
                            f"unknown face detector {name!r}; known: {', '.join(detector_names())}")

@@ -255,7 +255,7 @@ def compare(photos: Sequence[tuple[str, Any]], same: Sequence[Sequence[str]] = (
         return dataclasses.replace(whole, computed=0, cached=whole.computed + whole.cached,
                                    seconds=time.perf_counter() - t_start)
 
-    det_status = {d: availability.detector_status(d) for d in opts.detectors}
+    det_status = availability.detector_statuses(opts.detectors)
     rec_status = {r: availability.recognizer_status(r) for r in opts.recognizers}
     cls_status = {c: availability.classifier_status(c) for c in opts.classifiers}
     usable_dets = [d for d in opts.detectors if det_status[d].usable]
