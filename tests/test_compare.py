@@ -65,7 +65,7 @@ def cache():
 @pytest.fixture(scope="module")
 def result(photos, cache, empty_deepface_home):
     opts = CompareOptions(detectors=(*DETECTORS, "ssd"), recognizers=("Dlib", "VGG-Face", "ArcFace"),
-                          classifiers=("fernet", "deepface"))
+                          classifiers=("fer_cnn", "deepface"))
     return compare(photos, [["astronaut.png", "mirror.png"]], opts, cache=cache)
 
 
@@ -113,13 +113,13 @@ def test_unavailable_models_are_marked_with_a_reason(result, empty_deepface_home
     assert (ssd.status.missing_file, ssd.status.place_in) == ("deploy.prototxt", weights)
     assert result.combo("ssd", "Dlib").reason_code == "detector_unusable"
     cls = {m.name: m for m in result.classifiers.models}
-    assert cls["fernet"].usable
+    assert cls["fer_cnn"].usable
     assert (cls["deepface"].usable, cls["deepface"].missing_file) == (False, "facial_expression_model_weights.h5")
 
 
 def test_unknown_model_names_are_reported_not_raised(photos, cache):
     r = compare(photos, [], CompareOptions(detectors=("dlib", "nosuchdetector"), recognizers=("Dlib", "NoSuchNet"),
-                                           classifiers=("fernet",)), cache=cache)
+                                           classifiers=("fer_cnn",)), cache=cache)
     assert [d.status.reason_code for d in r.detectors] == ["", "unknown_model"]
     assert [x.reason_code for x in r.recognizers] == ["", "unknown_model"]
     assert r.combo("dlib", "Dlib").usable
@@ -129,15 +129,15 @@ def test_classifiers_score_the_same_faces(result):
     comp = result.classifiers
     assert comp.detector == "blazeface_tiled"
     assert [(f.photo, f.index) for f in comp.faces] == [("astronaut.png", 0), ("mirror.png", 0), ("portrait.jpg", 0)]
-    assert all(list(f.scores) == ["fernet"] for f in comp.faces)
-    assert comp.faces[0].top() == {"fernet": "happy"}  # the astronaut smiles
-    assert comp.ms_per_face["fernet"] > 0
+    assert all(list(f.scores) == ["fer_cnn"] for f in comp.faces)
+    assert comp.faces[0].top() == {"fer_cnn": "happy"}  # the astronaut smiles
+    assert comp.ms_per_face["fer_cnn"] > 0
     assert comp.agreement is None  # one usable classifier: nothing to agree with
 
 
 def test_rerun_with_other_groups_recomputes_nothing(photos, cache, result, empty_deepface_home):
     opts = CompareOptions(detectors=(*DETECTORS, "ssd"), recognizers=("Dlib", "VGG-Face", "ArcFace"),
-                          classifiers=("fernet", "deepface"))
+                          classifiers=("fer_cnn", "deepface"))
     again = compare(photos, [], opts, cache=cache)  # now nobody is marked the same person
     assert again.computed == 0 and again.cached > 0
     combo = again.combo("dlib", "Dlib")
@@ -156,7 +156,7 @@ def test_cancel_returns_what_was_done(photos, empty_deepface_home):
         seen.append((done, total, stage))
         stop.set()
 
-    r = compare(photos, [], CompareOptions(detectors=DETECTORS, recognizers=("Dlib",), classifiers=("fernet",)),
+    r = compare(photos, [], CompareOptions(detectors=DETECTORS, recognizers=("Dlib",), classifiers=("fer_cnn",)),
                 progress=progress, cancel=stop, cache=LRUCache())
     assert r.cancelled
     assert seen == [(1, 2 * 3 + 2 + 3, "detect")]  # 6 detections + 2 combinations + 3 classifications
@@ -192,7 +192,7 @@ def _csv_tables(text: str) -> dict[str, list[list[str]]]:
 def test_csv_export_has_machine_and_escapes_formulas(photos, cache, empty_deepface_home):
     evil = [("=HYPERLINK(\"http://x\").png", photos[0][1]), ("@SUM(1).png", photos[1][1]), ("-2+3.jpg", photos[2][1])]
     r = compare(evil, [[evil[0][0], evil[1][0]]], CompareOptions(detectors=("dlib",), recognizers=("Dlib",),
-                                                                 classifiers=("fernet",)), cache=cache)
+                                                                 classifiers=("fer_cnn",)), cache=cache)
     tables = _csv_tables(to_csv(r))
     meta = dict(tables["meta"][1:])
     assert meta["machine.cores"] == str(os.cpu_count())
@@ -238,7 +238,7 @@ def test_cli_json(photos, portrait_path, tmp_path, capsys, empty_deepface_home):
     cv2.imwrite(str(a), photos[0][1])
     cv2.imwrite(str(m), photos[1][1])
     rc = main(["compare", str(a), str(m), str(portrait_path), "--same", "a.png,m.png", "--detectors", "dlib",
-               "--recognizers", "Dlib", "ArcFace", "--classifiers", "fernet", "--json"])
+               "--recognizers", "Dlib", "ArcFace", "--classifiers", "fer_cnn", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0
     assert out["meta"]["machine"]["cores"] == os.cpu_count()

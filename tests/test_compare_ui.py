@@ -173,7 +173,7 @@ def test_job_runs_the_comparison_with_progress(astronaut_bgr):
     seen = []
     job = compare_jobs.CompareJob([("a.png", astronaut_bgr), ("m.png", np.ascontiguousarray(astronaut_bgr[:, ::-1]))],
                                   [["a.png", "m.png"]], CompareOptions(detectors=("dlib",), recognizers=("Dlib",),
-                                                                       classifiers=("fernet",)))
+                                                                       classifiers=("fer_cnn",)))
     orig = job._progress
     job._progress = lambda *a: (seen.append(a[:3]), orig(*a))
     job.start()

@@ -105,9 +105,9 @@ def recognizer_status(name: str) -> ModelStatus:
 
 
 def classifier_status(name: str) -> ModelStatus:
-    from emotion.classify import DEFAULT_CLASSIFIER, deepface_emotion
+    from emotion.classify import canonical_name, deepface_emotion
 
-    key = name.lower()
+    key = canonical_name(name)
     if key not in classifier_names():
         return ModelStatus("classifier", name, False, REASON_UNKNOWN_MODEL,
                            f"unknown emotion classifier {name!r}; known: {', '.join(classifier_names())}")
@@ -118,12 +118,11 @@ def classifier_status(name: str) -> ModelStatus:
                                f"DeepFace emotion weights file {path.name} is not present in {path.parent} "
                                "(this app never downloads weights)", path.name, str(path.parent))
         return ModelStatus("classifier", key, True)
-    # the project's own classifier (the default): its module knows its file
-    import importlib
+    # the project's own classifier: its module knows its file
+    from emotion.classify import fer_cnn
 
-    module = importlib.import_module(f"emotion.classify.{DEFAULT_CLASSIFIER}") if key == DEFAULT_CLASSIFIER else None
-    path = Path(module.model_path()) if module is not None and hasattr(module, "model_path") else None
-    if path is not None and not path.is_file():
+    path = Path(fer_cnn.model_path())
+    if not path.is_file():
         return ModelStatus("classifier", key, False, REASON_WEIGHTS_MISSING,
                            f"{path.name} not found: train it with python -m emotion train", path.name,
                            str(path.parent))

@@ -13,7 +13,7 @@ Pair distances and correct/incorrect decisions are computed from the embeddings 
 changing which photos show the same person recomputes nothing. The whole result is cached too, under
 a digest of the photos, their names, the same-person groups and the options.
 
-Models come from `emotion.registry` (built once per process). A model that cannot run here - weights
+Models come from `emotion.registry` and `emotion.pipeline.get_analyzer` (built once per process). A model that cannot run here - weights
 missing, package missing, or its build fails - is reported in the result with a reason; no exception
 leaves `compare` except `CompareError` for bad input (too few/many photos, unreadable photo, a
 same-person name that is not a photo). Timings exclude model loading (reported as `load_s`); each
@@ -71,7 +71,10 @@ class CompareOptions:
     max_side: int = MAX_SIDE
 
     def resolved(self) -> "CompareOptions":
-        """Names filled in and canonical (detectors lower case, recognisers as the registry spells them)."""
+        """Names filled in and canonical (detectors lower case, recognisers as the registry spells them,
+        classifiers by their current names)."""
+        from emotion.classify import canonical_name
+
         dets = self.detectors or tuple(availability.detector_names())
         recs = self.recognizers or tuple(availability.recognizer_names())
         clss = self.classifiers or tuple(availability.classifier_names())
@@ -79,7 +82,7 @@ class CompareOptions:
         return dataclasses.replace(
             self, detectors=tuple(dict.fromkeys(d.strip().lower() for d in dets if d.strip())),
             recognizers=tuple(dict.fromkeys(canon.get(r.strip().lower(), r.strip()) for r in recs if r.strip())),
-            classifiers=tuple(dict.fromkeys(c.strip().lower() for c in clss if c.strip())),
+            classifiers=tuple(dict.fromkeys(canonical_name(c) for c in clss if c.strip())),
             classifier_detector=(self.classifier_detector or "").strip().lower() or None)
 
     def to_dict(self) -> dict[str, Any]:
@@ -238,6 +241,7 @@ def compare(photos: Sequence[tuple[str, Any]], same: Sequence[Sequence[str]] = (
     from emotion import registry
     from emotion.classify import DEFAULT_CLASSIFIER
     from emotion.detect import DEFAULT_DETECTOR
+    from emotion.pipeline import get_analyzer
     from emotion.recognize.gallery import distances
 
     t_start = time.perf_counter()
@@ -278,8 +282,7 @@ def compare(photos: Sequence[tuple[str, Any]], same: Sequence[Sequence[str]] = (
             if status.usable:
                 status.usable, status.reason_code, status.reason = False, REASON_NOT_RUN, "cancelled before it ran"
             continue
-        analyzer, failed, load_s = _build("detector", det, lambda: registry.get_analyzer(det, "Dlib",
-                                                                                          DEFAULT_CLASSIFIER))
+        analyzer, failed, load_s = _build("detector", det, lambda: get_analyzer(det, "Dlib", DEFAULT_CLASSIFIER))
         if failed is not None:
             dres.status = failed
             run.step("detect", det, len(loaded))
