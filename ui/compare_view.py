@@ -23,6 +23,7 @@ from ui.i18n import t
 from ui.text import md
 
 JOB_KEY = "compare_job"
+FLASH_KEY = "compare_used"  # (detector, recogniser) just saved, shown once after the rerun
 CHECKED_KEY = "compare_checked"  # digest -> (thumbnail PNG or None, error or None)
 LETTERS = "ABCDEFGHIJ"
 THUMB_SIDE = 160
@@ -207,8 +208,12 @@ def _use_section(result) -> None:
                        index=recs.index(best.recognizer) if best.recognizer in recs else 0)
     if c3.button(t("cmp_use_button"), key="cmp_use", type="primary"):
         use_combination(det, rec)
-        st.success(t("cmp_use_done", detector=md(det), recognizer=md(rec)))
-        st.caption(t("cmp_use_enrolled_hint", recognizer=md(rec)))
+        st.session_state[FLASH_KEY] = (det, rec)
+        st.rerun()  # the whole page (the Models tab's "In use" too) shows the new settings
+    done = st.session_state.pop(FLASH_KEY, None)
+    if done:
+        st.success(t("cmp_use_done", detector=md(done[0]), recognizer=md(done[1])))
+        st.caption(t("cmp_use_enrolled_hint", recognizer=md(done[1])))
 
 
 def _results(result) -> None:
