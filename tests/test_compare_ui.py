@@ -202,3 +202,18 @@ def test_unique_names():
 
     assert unique_names(["a.jpg", "a.jpg", "b", "b"]) == ["a.jpg", "a (2).jpg", "b", "b (2)"]
 
+
+
+def test_job_cancel_reaches_the_comparison_process(astronaut_bgr):
+    from emotion.compare import CompareOptions
+    from ui import compare_jobs
+
+    photos = [(f"{k}.png", np.ascontiguousarray(np.roll(astronaut_bgr, 7 * k, axis=1))) for k in range(4)]  # uncached
+    job = compare_jobs.CompareJob(photos, [], CompareOptions(detectors=("dlib", "opencv"), recognizers=("Dlib",),
+                                                             classifiers=("fer_cnn",))).start()
+    assert _poll(lambda: job.done >= 1, timeout=120)
+    job.cancel.set()
+    assert job.wait(120)
+    assert job.error is None and job.result.cancelled
+    assert [c.reason_code for c in job.result.combos] == ["not_run", "not_run"]
+    assert len(job.result.detectors[0].photos) < 4 or job.result.detectors[1].photos == []

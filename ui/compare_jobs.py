@@ -1,5 +1,6 @@
-"""A comparison running in a background thread, so the page can show progress and a Cancel button
-while the engine works (no Streamlit here; the page keeps the job in its session).
+"""A comparison followed from a background thread, so the page can show progress and a Cancel button
+while the engine works (no Streamlit here; the page keeps the job in its session). The engine itself
+runs in the comparison process (`emotion.compare.worker`), not in the server.
 
 At most `SLOTS` comparisons run at once in the server process (env EMOTION_COMPARE_SLOTS, default 1):
 the machine's cores are shared by every user, and a comparison uses them all. A job waiting for a
@@ -14,7 +15,7 @@ import threading
 import time
 from typing import Any, Sequence
 
-from emotion.compare import CompareError, CompareOptions, CompareResult, compare
+from emotion.compare import CompareError, CompareOptions, CompareResult
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +24,8 @@ _SLOTS = threading.BoundedSemaphore(SLOTS)
 
 
 class CompareJob:
-    """`start()` runs `emotion.compare.compare` in a daemon thread; read `done`, `total`, `stage`,
-    `label`, `waiting`, then `result` or `error` once `finished` is set."""
+    """`start()` hands the comparison to the comparison process and follows it from a daemon thread;
+    read `done`, `total`, `stage`, `label`, `waiting`, then `result` or `error` once `finished` is set."""
 
     def __init__(self, photos: Sequence[tuple[str, Any]], same: Sequence[Sequence[str]],
                  options: CompareOptions | None = None) -> None:
@@ -58,6 +59,8 @@ class CompareJob:
         self.done, self.total, self.stage, self.label = done, total, stage, label
 
     def _run(self) -> None:
+        from emotion.compare import worker
+
         try:
             self.waiting = True
             while not _SLOTS.acquire(timeout=0.2):
@@ -66,7 +69,7 @@ class CompareJob:
             self.waiting = False
             try:
                 photos, self._photos = self._photos or [], None
-                self.result = compare(photos, self.same, self.options, progress=self._progress, cancel=self.cancel)
+                self._run_in_worker(worker, photos)
             finally:
                 _SLOTS.release()
         except CompareError as err:
@@ -78,6 +81,34 @@ class CompareJob:
             self.waiting = False
             self._photos = None
             self.finished.set()
+
+    def _run_in_worker(self, worker, photos: list) -> None:
+        """Hand the job to the comparison process and follow it until its result or error arrives."""
+        answered = threading.Event()
+
+        def on_message(kind: str, payload: Any) -> None:
+            if kind == "progress":
+                self._progress(*payload)
+                return
+            if kind == "result":
+                self.result = payload
+            else:
+                code, message, params = payload
+                self.error = CompareError(code, message, **params)
+            answered.set()
+
+        proc = worker.get_worker()
+        jid = worker.next_id()
+        proc.submit(jid, photos, self.same, self.options, on_message)
+        del photos
+        asked_to_stop = False
+        try:
+            while not answered.wait(0.2):
+                if self.cancel.is_set() and not asked_to_stop:
+                    proc.cancel(jid)
+                    asked_to_stop = True
+        finally:
+            proc.forget(jid)
 
     def wait(self, timeout: float | None = None) -> bool:
         return self.finished.wait(timeout)
