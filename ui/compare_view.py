@@ -239,13 +239,12 @@ def _results(result) -> None:
     _classifier_section(result)
     st.subheader(t("cmp_unavailable_title"))
     rows = charts.unavailable_rows(result, t)
-    if rows:  # a plain table: short, and its text stays selectable (file names to copy)
-        import pandas as pd
-
-        keys = {"role": "cmp_col_role", "model": "cmp_col_model", "reason": "cmp_col_reason",
-                "file": "cmp_col_file", "folder": "cmp_col_folder"}
-        st.table(pd.DataFrame(rows).rename(columns={k: t(v) for k, v in keys.items()}))
-    else:
+    for row in rows:  # plain text: short, selectable (file names to copy), read by screen readers
+        line = t("cmp_unavailable_line", model=md(row["model"]), role=md(row["role"]), reason=md(row["reason"]))
+        if row["file"]:
+            line += " " + t("cmp_place_file", file=md(row["file"]), folder=md(row["folder"]))
+        st.markdown("- " + line)
+    if not rows:
         st.caption(t("cmp_unavailable_none"))
     st.caption(t("cmp_export_note"))
     c1, c2 = st.columns(2)
