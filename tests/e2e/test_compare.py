@@ -71,12 +71,15 @@ def test_compare_three_photos_and_use_a_combination(tmp_path):
             assert "arcface_weights.h5" in text  # the file to place in DEEPFACE_HOME
             assert re.search(r"Best here: \S+ \+ Dlib", text)
 
+            # pick dlib's detector (not the configured blazeface_tiled), so the saved change shows
+            page.get_by_label("Detector", exact=True).click()
+            page.get_by_role("option", name="dlib", exact=True).click()
+            ui.wait_idle(page)
             ui.click(page, "Use this combination")
-            text = ui.expect_text(page, r"Saved: photos and the live camera now use (\S+) \+ Dlib")
-            chosen = re.search(r"now use (\S+) \+ Dlib", text).group(1)
+            ui.expect_text(page, r"Saved: photos and the live camera now use dlib \+ Dlib")
             page.get_by_role("tab", name="Models", exact=True).click()
             ui.wait_idle(page)
             in_use = ui.text_of(page).split("In use")[-1]
-            assert re.search(rf"{re.escape(chosen)}", in_use) and "Dlib" in in_use
+            assert re.search(r"\bdlib\b", in_use) and "blazeface_tiled" not in in_use and "Dlib" in in_use
         finally:
             browser.close()
