@@ -2,15 +2,13 @@
 while the engine works (no Streamlit here; the page keeps the job in its session). The engine itself
 runs in the comparison process (`emotion.compare.worker`), not in the server.
 
-At most `SLOTS` comparisons run at once in the server process (env EMOTION_COMPARE_SLOTS, default 1):
-the machine's cores are shared by every user, and a comparison uses them all. A job waiting for a
-slot says so (``waiting``) and can be cancelled while it waits. The uploaded bytes are released as
-soon as the engine has decoded them.
+One comparison runs at a time per server: the machine's cores are shared by every user, and a
+comparison uses them all. A job waiting for its turn says so (``waiting``) and can be cancelled while
+it waits. The job drops its copy of the uploaded bytes once they are handed to the process.
 """
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from typing import Any, Sequence
@@ -19,8 +17,8 @@ from emotion.compare import CompareError, CompareOptions, CompareResult
 
 log = logging.getLogger(__name__)
 
-SLOTS = max(1, int(os.environ.get("EMOTION_COMPARE_SLOTS", 1)))
-_SLOTS = threading.BoundedSemaphore(SLOTS)
+#: the comparison process runs one job at a time; the others wait here (and can be cancelled)
+_SLOTS = threading.BoundedSemaphore(1)
 
 
 class CompareJob:
