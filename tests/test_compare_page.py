@@ -2,7 +2,7 @@
 browser): photos uploaded or picked from the enrolled people, the comparison started with the
 button and run by the background job, the heatmaps, the models that cannot run with the file to
 place, and "Use this combination" changing the user's detector and recogniser through the settings
-API. DeepFace's models are made unavailable by an empty DEEPFACE_HOME."""
+API, saved in the database. DeepFace's models are made unavailable by an empty DEEPFACE_HOME."""
 from __future__ import annotations
 
 import cv2
@@ -36,7 +36,7 @@ def _run_comparison(at):
     return ok(at), job
 
 
-def test_uploads_heatmaps_and_use_this_combination(app, astronaut_bgr):
+def test_uploads_heatmaps_and_use_this_combination(app, astronaut_bgr, tmp_path):
     at = app()
     register(at, "cmpuser", "correct horse 1")
     at.switch_page("pages/models.py").run()
@@ -66,6 +66,11 @@ def test_uploads_heatmaps_and_use_this_combination(app, astronaut_bgr):
     after = ok(at).session_state["user_settings"]
     assert (after.detector, after.recognizer, after.threshold) == ("dlib", "Dlib", None)
     assert t("cmp_use_done", detector="dlib", recognizer="Dlib") in [str(s.value) for s in at.success]
+    from emotion.store import open_store
+
+    with open_store(f"sqlite:///{tmp_path / 'app.db'}") as store:  # saved for the next sign-in
+        saved = store.get_settings(at.session_state["auth_user"]["id"])
+    assert (saved["detector"], saved["recognizer"], saved["threshold"]) == ("dlib", "Dlib", None)
 
 
 def test_enrolled_people_photos_and_bad_uploads(app, astronaut_bgr):

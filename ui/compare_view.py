@@ -183,15 +183,20 @@ def error_text(err: Any) -> str:
     return text if not text.startswith("cmp_error_") else t("cmp_error_internal", detail=md(err))
 
 
-def use_combination(detector: str, recognizer: str) -> None:
+def use_combination(user: dict, detector: str, recognizer: str) -> bool:
     """The one place the Compare tab changes the user's settings: detector and recogniser for photos
-    and the live camera; the threshold goes back to the new recogniser's own."""
-    from ui.user_settings import update_settings
+    and the live camera, saved to the user's account (`ui.user_settings.save_settings`); the
+    threshold goes back to the new recogniser's own. False when the database could not save it (the
+    session keeps the change)."""
+    from ui import outage, resources, user_settings
 
-    update_settings(detector=detector, recognizer=recognizer, threshold=None)
+    with outage.db_guard(show=False) as guard:
+        user_settings.save_settings(resources.get_store(), user["id"], detector=detector, recognizer=recognizer,
+                                    threshold=None)
+    return not guard.failed
 
 
-def _use_section(result) -> None:
+def _use_section(result, user: dict) -> None:
     usable = [c for c in result.combos if c.usable]
     if not usable:
         return
@@ -207,16 +212,18 @@ def _use_section(result) -> None:
     rec = c2.selectbox(t("cmp_use_recognizer"), recs, key="cmp_use_rec",
                        index=recs.index(best.recognizer) if best.recognizer in recs else 0)
     if c3.button(t("cmp_use_button"), key="cmp_use", type="primary"):
-        use_combination(det, rec)
-        st.session_state[FLASH_KEY] = (det, rec)
-        st.rerun()  # the whole page (the Models tab's "In use" too) shows the new settings
+        saved = use_combination(user, det, rec)
+        st.session_state[FLASH_KEY] = (det, rec, saved)
+        st.rerun()  # the whole page (the Models tab's "in use" table too) shows the new settings
     done = st.session_state.pop(FLASH_KEY, None)
     if done:
         st.success(t("cmp_use_done", detector=md(done[0]), recognizer=md(done[1])))
+        if not done[2]:
+            st.warning(t("settings_not_saved"))
         st.caption(t("cmp_use_enrolled_hint", recognizer=md(done[1])))
 
 
-def _results(result) -> None:
+def _results(result, user: dict) -> None:
     if result.cancelled:
         st.warning(t("cmp_cancelled"))
     if result.computed == 0 or result.cached:
@@ -231,7 +238,7 @@ def _results(result) -> None:
         shown = pairs
     for k, (a, b) in enumerate(shown):
         st.plotly_chart(charts.pair_figure(result, a, b, t), key=f"cmp_pair_fig_{k}", width="stretch")
-    _use_section(result)
+    _use_section(result, user)
     st.subheader(t("cmp_detector_times"))
     st.dataframe(charts.detector_rows(result), hide_index=True, column_config={
         "detector": t("cmp_col_detector"), "photo": t("cmp_col_photo"), "faces": t("cmp_col_faces"),
@@ -299,6 +306,6 @@ def render(user: dict) -> None:
     if job.error is not None:
         st.error(error_text(job.error))
     elif job.result is not None:
-        _results(job.result)
+        _results(job.result, user)
     else:
         st.warning(t("cmp_cancelled"))

@@ -77,7 +77,7 @@ EN: dict[str, str] = {
     "cmp_use_detector": "Detector",
     "cmp_use_recognizer": "Recogniser",
     "cmp_use_button": "Use this combination",
-    "cmp_use_done": "Saved: photos and the live camera now use {detector} + {recognizer}.",
+    "cmp_use_done": "Saved to your account: photos and the live camera now use {detector} + {recognizer}.",
     "cmp_use_enrolled_hint": "People enrolled with another recogniser must be enrolled again to be recognised "
                              "with {recognizer}.",
     "cmp_export_csv": "Download the tables (CSV)",
@@ -162,7 +162,7 @@ ZH: dict[str, str] = {
     "cmp_use_detector": "检测器",
     "cmp_use_recognizer": "识别器",
     "cmp_use_button": "使用此组合",
-    "cmp_use_done": "已保存：照片和实时摄像头现在使用 {detector} + {recognizer}。",
+    "cmp_use_done": "已保存到您的账户：照片和实时摄像头现在使用 {detector} + {recognizer}。",
     "cmp_use_enrolled_hint": "用其他识别器登记的人物需要重新登记，才能被 {recognizer} 识别。",
     "cmp_export_csv": "下载表格（CSV）",
     "cmp_export_json": "下载全部结果（JSON）",

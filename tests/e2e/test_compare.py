@@ -2,7 +2,7 @@
 astronaut_0001.png and, mirrored, astronaut_0002.png, so the file names mark them as one person - and a
 real portrait of someone else from ../shared/data/photos), the comparison runs with its progress bar,
 the heatmaps appear with right/wrong marks and greyed models, and "Use this combination" saves the
-detector and recogniser in the user's settings."""
+detector and recogniser in the user's settings, which come back at the next sign-in."""
 from __future__ import annotations
 
 import os
@@ -76,10 +76,14 @@ def test_compare_three_photos_and_use_a_combination(tmp_path):
             page.get_by_role("option", name="dlib", exact=True).click()
             ui.wait_idle(page)
             ui.click(page, "Use this combination")
-            ui.expect_text(page, r"Saved: photos and the live camera now use dlib \+ Dlib")
-            page.get_by_role("tab", name="Models", exact=True).click()
-            ui.wait_idle(page)
-            in_use = ui.text_of(page).split("In use")[-1]
-            assert re.search(r"\bdlib\b", in_use) and "blazeface_tiled" not in in_use and "Dlib" in in_use
+            ui.expect_text(page, r"Saved to your account: photos and the live camera now use dlib \+ Dlib")
+            # kept in the account: sign out, sign in again, and the Settings page shows the choice
+            ui.logout(page)
+            ui.login(page, "comparer", "long enough password")
+            ui.goto_page(page, "Settings")
+            detector = page.locator('[data-testid="stSelectbox"]').filter(has_text="Face detector").inner_text()
+            recognizer = page.locator('[data-testid="stSelectbox"]').filter(has_text="Recogniser").inner_text()
+            assert re.search(r"\bdlib\b", detector) and "blazeface_tiled" not in detector
+            assert "Dlib" in recognizer
         finally:
             browser.close()
