@@ -37,6 +37,30 @@ def _photos(tmp: Path) -> list[str]:
     return [str(a), str(m), str(PORTRAIT)]
 
 
+def _choose(page, label: str, option: str) -> None:
+    """Pick `option` in the selectbox `label` (its list does not always open on the first click)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.get_by_role("combobox", name=label, exact=True)
+    choice = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):
+        box.click()
+        try:
+            choice.wait_for(timeout=3000)
+            break
+        except PlaywrightTimeout:
+            continue
+    choice.click()
+    ui.wait_idle(page)
+
+
+def _selected(page, label: str) -> str:
+    """What the selectbox `label` shows (its input's value, or the text drawn in its place)."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    value = box.input_value()
+    return value or page.locator('[data-testid="stSelectbox"]').filter(has=box).inner_text()
+
+
 def test_compare_three_photos_and_use_a_combination(tmp_path):
     chromium = require_browser()
     from playwright.sync_api import sync_playwright
@@ -72,18 +96,16 @@ def test_compare_three_photos_and_use_a_combination(tmp_path):
             assert re.search(r"Best here: \S+ \+ Dlib", text)
 
             # pick dlib's detector (not the configured blazeface_tiled), so the saved change shows
-            page.get_by_label("Detector", exact=True).click()
-            page.get_by_role("option", name="dlib", exact=True).click()
-            ui.wait_idle(page)
+            _choose(page, "Detector", "dlib")
             ui.click(page, "Use this combination")
             ui.expect_text(page, r"Saved to your account: photos and the live camera now use dlib \+ Dlib")
             # kept in the account: sign out, sign in again, and the Settings page shows the choice
             ui.logout(page)
             ui.login(page, "comparer", "long enough password")
             ui.goto_page(page, "Settings")
-            detector = page.locator('[data-testid="stSelectbox"]').filter(has_text="Face detector").inner_text()
-            recognizer = page.locator('[data-testid="stSelectbox"]').filter(has_text="Recogniser").inner_text()
-            assert re.search(r"\bdlib\b", detector) and "blazeface_tiled" not in detector
-            assert "Dlib" in recognizer
+            detector = _selected(page, "Face detector")
+            recognizer = _selected(page, "Recogniser")
+            assert re.search(r"\bdlib\b", detector) and "blazeface_tiled" not in detector, detector
+            assert "Dlib" in recognizer, recognizer
         finally:
             browser.close()
