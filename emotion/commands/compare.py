@@ -93,6 +93,13 @@ def format_tables(result) -> str:
         cells = "  ".join(f"{p.faces} face(s) {p.ms:7.1f} ms" + (f" [{p.error}]" if p.error else "")
                           for p in d.photos)
         lines.append(f"  {d.name:<16} {cells}")
+    usable_recs = [r for r in result.recognizers if r.usable]
+    if usable_recs:
+        lines.append("\nRECOGNISERS (ms per face, mean over the detectors; model loading excluded)")
+        for r in usable_recs:
+            times = [c.ms_per_face for c in result.combos if c.recognizer == r.name and c.ms_per_face is not None]
+            ms = f"{sum(times) / len(times):7.1f} ms" if times else "  cached"
+            lines.append(f"  {r.name:<16} {ms}  threshold {r.threshold} ({r.metric})")
     recs = [r.name for r in result.recognizers]
     dets = [d.name for d in result.detectors if d.status.usable]
     thr = {r.name: r.threshold for r in result.recognizers}
