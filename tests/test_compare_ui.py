@@ -217,3 +217,20 @@ def test_job_cancel_reaches_the_comparison_process(astronaut_bgr):
     assert job.error is None and job.result.cancelled
     assert [c.reason_code for c in job.result.combos] == ["not_run", "not_run"]
     assert len(job.result.detectors[0].photos) < 4 or job.result.detectors[1].photos == []
+
+
+def test_classifier_agreement_and_rows():
+    from ui import compare_charts as charts
+
+    happy, sad = np.eye(7, dtype=np.float32)[3], np.eye(7, dtype=np.float32)[4]
+    res = _result()
+    res.classifiers = R.ClassifierComparison("dlib", [R.ModelStatus("classifier", "fer_cnn", True),
+                                                      R.ModelStatus("classifier", "deepface", True)])
+    res.classifiers.faces = [R.FaceScores("ann_1.jpg", 0, (0, 0, 9, 9), {"fer_cnn": happy, "deepface": happy}),
+                             R.FaceScores("ann_2.jpg", 0, (0, 0, 9, 9), {"fer_cnn": happy, "deepface": sad})]
+    assert [f.agree for f in res.classifiers.faces] == [True, False]
+    assert res.classifiers.agreement == pytest.approx(0.5)
+    rows, names = charts.classifier_rows(res)
+    assert names == ["fer_cnn", "deepface"]
+    assert [(r["fer_cnn"], r["deepface"], r["agree"]) for r in rows] == [("happy 1.00", "happy 1.00", True),
+                                                                        ("happy 1.00", "sad 1.00", False)]
