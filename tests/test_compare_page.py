@@ -61,7 +61,9 @@ def test_uploads_heatmaps_and_use_this_combination(app, astronaut_bgr, tmp_path)
     assert [next(f for f in files if md(f) in line) for line in unavailable] == list(files)
 
     assert [b.label for b in at.get("download_button")] == [t("cmp_export_csv"), t("cmp_export_json")]
-    assert at.session_state["user_settings"].detector == "blazeface_tiled"  # the configured default
+    from emotion.config import CONFIG
+
+    assert at.session_state["user_settings"].detector == CONFIG.detector != "dlib"  # the configured default
     assert at.selectbox(key="cmp_use_det").options == ["dlib"]
     at.button(key="cmp_use").click().run()
     after = ok(at).session_state["user_settings"]
