@@ -38,7 +38,7 @@ def person_of(filename: str) -> str | None:
     return m.group(1) if m else None
 
 
-def embed_photos(paths: list[Path]) -> dict[str, np.ndarray]:
+def embed_photos(paths: list[Path]) -> tuple[dict[str, np.ndarray], dict[str, int]]:
     import cv2
 
     from emotion.detect import DEFAULT_DETECTOR
@@ -46,6 +46,7 @@ def embed_photos(paths: list[Path]) -> dict[str, np.ndarray]:
 
     probe = FaceProbe(DEFAULT_DETECTOR)
     out: dict[str, np.ndarray] = {}
+    sides: dict[str, int] = {}
     for i, p in enumerate(paths):
         bgr = cv2.imread(str(p), cv2.IMREAD_COLOR)
         if bgr is None:
@@ -53,27 +54,35 @@ def embed_photos(paths: list[Path]) -> dict[str, np.ndarray]:
         obs = observe_photo(probe, bgr)
         if obs.embedding is not None:
             out[f"{p.parent.name}/{p.name}"] = obs.embedding
+            sides[f"{p.parent.name}/{p.name}"] = min(obs.box.w, obs.box.h)
         if (i + 1) % 100 == 0:
             print(f"  embedded {i + 1}/{len(paths)}", file=sys.stderr, flush=True)
-    return out
+    return out, sides
 
 
-def pair_distances(embs: dict[str, np.ndarray], photos: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(impostor distances, genuine distances)."""
+def pair_distances(embs: dict[str, np.ndarray], photos: Path, sides: dict[str, int],
+                   min_side: int = 0, sources: tuple[str, ...] = ("wild_dev", "master")) -> tuple[np.ndarray, np.ndarray]:
+    """(impostor distances, genuine distances) of the pairs from `sources` whose two faces are at
+    least `min_side` px."""
     from emotion.recognize.gallery import distances
 
-    wild = sorted(k for k in embs if k.startswith("wild_dev/") and person_of(k.split("/", 1)[1]))
+    big = {k for k in embs if sides.get(k, 0) >= min_side}
+    wild = sorted(k for k in big if k.startswith("wild_dev/") and person_of(k.split("/", 1)[1]))
+    if "wild_dev" not in sources:
+        wild = wild[:1]
     names = np.array([person_of(k.split("/", 1)[1]) for k in wild])
     E = np.stack([embs[k] for k in wild])
     D = distances(E, E, "euclidean_l2")
     iu = np.triu_indices(len(wild), 1)
     same = names[iu[0]] == names[iu[1]]
     imp, gen = [D[iu][~same]], [D[iu][same]]
+    if "master" not in sources:
+        return np.concatenate(imp), np.concatenate(gen)
     master = photos / "deepface_testset" / "master.csv"
     with open(master, newline="") as fh:
         for row in csv.DictReader(fh):
             a, b = f"deepface_testset/{row['file_x']}", f"deepface_testset/{row['file_y']}"
-            if a in embs and b in embs:
+            if a in big and b in big:
                 d = float(distances(embs[a][None], embs[b][None], "euclidean_l2")[0, 0])
                 (gen if row["Decision"].strip() == "Yes" else imp).append(np.array([d]))
     return np.concatenate(imp), np.concatenate(gen)
@@ -91,14 +100,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.cache and args.cache.is_file():
         with np.load(args.cache) as z:
-            embs = {k: z[k] for k in z.files}
+            embs = {k: z[k] for k in z.files if not k.startswith("side:")}
+            sides = {k[5:]: int(z[k]) for k in z.files if k.startswith("side:")}
     else:
         paths = sorted((photos / "wild_dev").glob("*.jpg")) + sorted((photos / "deepface_testset").glob("*.jpg"))
         print(f"embedding {len(paths)} photos ...", file=sys.stderr)
-        embs = embed_photos(paths)
+        embs, sides = embed_photos(paths)
         if args.cache:
-            np.savez(args.cache, **embs)
-    imp, gen = pair_distances(embs, photos)
+            np.savez(args.cache, **embs, **{f"side:{k}": np.array(v) for k, v in sides.items()})
+    imp, gen = pair_distances(embs, photos, sides)
     from emotion.faceauth.policy import MATCH_THRESHOLD
 
     print(f"photos with a face: {len(embs)}; impostor pairs: {len(imp)}; genuine pairs: {len(gen)}")
@@ -113,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     far, frr = float(np.mean(imp <= MATCH_THRESHOLD)), float(np.mean(gen > MATCH_THRESHOLD))
     print(f"chosen MATCH_THRESHOLD = {MATCH_THRESHOLD}: FAR {far:.5f} ({int(np.sum(imp <= MATCH_THRESHOLD))}"
           f"/{len(imp)}), FRR {frr:.4f} ({int(np.sum(gen > MATCH_THRESHOLD))}/{len(gen)})")
+    print("the same threshold on subsets (impostor FAR / genuine FRR, pair counts):")
+    for label, kw in (("wild_dev only", dict(sources=("wild_dev",))),
+                      ("deepface master.csv only", dict(sources=("master",))),
+                      ("both faces >= 100 px (camera-like)", dict(min_side=100))):
+        i2, g2 = pair_distances(embs, photos, sides, **kw)
+        print(f"  {label:36s} FAR {np.mean(i2 <= MATCH_THRESHOLD):.5f} (n={len(i2)})  "
+              f"FRR {np.mean(g2 > MATCH_THRESHOLD):.4f} (n={len(g2)})")
     return 0 if far < args.far else 1
 
 

@@ -10,8 +10,11 @@ Rules (each one is a test in tests/test_faceauth_challenge.py):
   is not used; more than `MAX_MISMATCHES` such frames fail the run ("face_mismatch"): a different
   person, or faces swapped mid-challenge, cannot pass.
 * The first frames calibrate the per-user baseline; then the actions must come in the given order.
-  A deliberate action other than the expected one (and other than the previous one still being
-  held) fails the run ("wrong_action"): a replay of an earlier recording shows its own order.
+  A deliberate action other than the expected one fails the run ("wrong_action"): a replay of an
+  earlier recording shows its own order. Actions that were active in the frame that completed a
+  step (the action itself, and e.g. a mouth that changed with a head turn) are excused until they
+  end, so holding a turn while the next step begins is not a wrong action -- nor does an excused
+  action count for the next step: every step needs an action that starts after the previous step.
 * All actions within `time_limit` seconds of the start, else "timeout" -- or "still" when the face's
   shape never changed (a photo held to the camera).
 * A run ends once (passed or failed) and ignores later frames; a new attempt needs a new challenge.
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from emotion.faceauth.detectors import ACTIONS, DELIBERATE, ActionTracker
+from emotion.faceauth.detectors import ACTIONS, ActionTracker
 from emotion.faceauth.geometry import Shape, measure
 from emotion.faceauth.policy import MATCH_THRESHOLD
 from emotion.faceauth.probe import Observation, match_distance
@@ -111,7 +114,7 @@ class ChallengeRun:
         self.mismatches = 0
         self.used = 0
         self.max_distance: float | None = None
-        self._held_previous: str | None = None
+        self._excused: set[str] = set()
         self._shapes: list[Shape] = []
         self._final: Status | None = None
         self._calibrating = True
@@ -164,15 +167,14 @@ class ChallengeRun:
         if fa.calibrating:
             return self._status()
         expected = self.challenge.actions[self.step]
-        if self._held_previous is not None and not fa.shows(self._held_previous):
-            self._held_previous = None
-        if fa.shows(expected):
+        self._excused &= set(fa.active)
+        if fa.shows(expected) and expected not in self._excused:
             self.step += 1
-            self._held_previous = expected if expected in DELIBERATE else None
+            self._excused = set(fa.active)
             if self.step == len(self.challenge.actions):
                 return self._finish(PASSED)
             return self._status()
-        wrong = [a for a in fa.active if a != expected and a != self._held_previous]
+        wrong = [a for a in fa.active if a != expected and a not in self._excused]
         if wrong:
             return self._finish(FAILED, "wrong_action")
         return self._status()
