@@ -196,3 +196,12 @@ def test_malformed_recovery_codes_are_refused_without_hashing(typed):
 
 def test_look_alike_characters_are_folded():
     assert recovery.normalise("o0iL1-abcde") == "00111ABCDE"
+
+
+def test_calibration_waits_for_a_straight_look(base_landmarks):
+    # the first frames are turned: they must not become the baseline (else looking straight would
+    # read as the opposite turn)
+    tracker = ActionTracker()
+    seen = [tracker.feed(measure(o.landmarks)) for o in frames(base_landmarks, [("turn_left", 3), (None, 5)])]
+    assert [f.calibrating for f in seen] == [True] * 6 + [False] * 2
+    assert not any(f.active for f in seen)

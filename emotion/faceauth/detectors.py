@@ -1,8 +1,8 @@
 """Challenge detectors: which actions a face performs, from its landmark measures over frames.
 
 `ActionTracker` is fed one `geometry.Shape` per used frame. Its first `CALIBRATION_FRAMES` frames
-(the user looks straight at the camera) set the per-user baseline: median yaw, mouth width and brow
-height. After that, each frame reports the deliberate actions that are *active* (held for
+in which the user looks straight at the camera (|yaw| <= `CALIBRATION_MAX_YAW`; turned frames are
+skipped while calibrating) set the per-user baseline: median yaw, mouth width and brow height. After that, each frame reports the deliberate actions that are *active* (held for
 `HOLD_FRAMES` frames beyond a threshold relative to the baseline) and whether a blink just ended.
 
 * blink: the eye aspect ratio falls below `BLINK_CLOSED` x the open-eye level and then rises above
@@ -32,6 +32,7 @@ ACTIONS: tuple[str, ...] = ("blink", "turn_left", "turn_right", "smile", "raise_
 DELIBERATE: tuple[str, ...] = ("turn_left", "turn_right", "smile", "raise_eyebrows")
 
 CALIBRATION_FRAMES = 3
+CALIBRATION_MAX_YAW = 0.18
 HOLD_FRAMES = 2
 BLINK_CLOSED = 0.72
 BLINK_OPEN = 0.85
@@ -92,6 +93,8 @@ class ActionTracker:
         self._ears.append(shape.ear)
         blinked = self._blink(shape.ear)
         if self.baseline is None:
+            if abs(shape.yaw) > CALIBRATION_MAX_YAW:
+                return FrameActions(True, frozenset(), False)
             self._calib.append(shape)
             if len(self._calib) >= CALIBRATION_FRAMES:
                 c = self._calib
