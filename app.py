@@ -37,6 +37,9 @@ else:
         st.Page("pages/settings.py", title=t("nav_settings"), icon=":material/settings:"),
         st.Page("pages/models.py", title=t("nav_models"), icon=":material/memory:"),
     ]
+    flash = gate.pop_flash()  # e.g. "Face check passed." / recovery codes left, after a sign-in
+    if flash:
+        st.toast(flash)
     with st.sidebar:
         st.caption(t("signed_in_as", name=text.md(user["name"])))
         if st.button(t("logout"), key="logout_button", icon=":material/logout:"):

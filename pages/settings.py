@@ -43,3 +43,8 @@ new = user_settings.update_settings(detector=detector, threshold=threshold, show
 if new != settings:
     st.toast(t("settings_saved"), icon="✅")
 st.caption(t("settings_note"))
+
+st.divider()
+from ui import faceauth_settings  # noqa: E402 - the Security section (face sign-in, codes, sign-ins)
+
+faceauth_settings.render(user)

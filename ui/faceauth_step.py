@@ -142,3 +142,21 @@ def render(pending: dict) -> None:
 
     progress()
     _recovery_form(store, user)
+
+
+def after_password(user) -> bool:
+    """Right after a correct password: True when the face step must follow (else the password-only
+    sign-in is audited and the caller signs the user in)."""
+    store = resources.get_store()
+    if signin.needs_face_step(store, int(user.id)):
+        return True
+    signin.password_only_success(store, int(user.id), user_agent=user_agent())
+    return False
+
+
+def audit_password_failure(name: object) -> None:
+    """Audit a wrong password of an existing account (unknown names leave no trace)."""
+    if isinstance(name, str) and name.strip():
+        store = resources.get_store()
+        user = store.get_user_by_name(name)
+        signin.password_failed(store, None if user is None else user.id, user_agent=user_agent())

@@ -56,6 +56,38 @@ def ensure_gate() -> None:
 
 
 
+# ---- a sign-in waiting for its second factor (face step) -----------------------------------------
+#: session_state key of a user whose password was right but whose face step is still to come; they
+#: are NOT signed in (`current_user` is None), so app.py offers only Login/Register meanwhile. A reload
+#: or a second tab is a new session without it: the sign-in starts again at the password.
+PENDING_KEY = "auth_pending_second_factor"
+PENDING_TTL = timedelta(minutes=5)
+
+
+def begin_second_factor(user: Any) -> dict:
+    """Hold `user` (password checked) until the face step passes; nothing of theirs is reachable."""
+    _clear_session()
+    info = {"id": int(getattr(user, "id", None) or user["id"]), "name": str(getattr(user, "name", None) or user["name"]),
+            "since": now_utc()}
+    st.session_state[PENDING_KEY] = info
+    return info
+
+
+def pending_second_factor() -> dict | None:
+    """The user waiting for the face step (expires after `PENDING_TTL`), or None."""
+    info = st.session_state.get(PENDING_KEY)
+    if not info:
+        return None
+    if _expired(info.get("since"), now_utc(), PENDING_TTL):
+        st.session_state.pop(PENDING_KEY, None)
+        return None
+    return dict(info)
+
+
+def clear_pending() -> None:
+    st.session_state.pop(PENDING_KEY, None)
+
+
 def current_user() -> dict | None:
     """``{"id": int, "name": str}`` of the signed-in user, or None."""
     user = st.session_state.get(USER_KEY)
