@@ -48,13 +48,21 @@ class FrameWorker:
             self._stopped = True
             self._cond.notify()
 
+    #: a worker with no frame for this long ends (an abandoned face step or enrolment)
+    IDLE_EXIT_S = 120.0
+
     def _loop(self) -> None:
+        last = time.monotonic()
         while True:
             with self._cond:
                 while self._frame is None and not self._stopped:
+                    if time.monotonic() - last > self.IDLE_EXIT_S:
+                        self._stopped = True
+                        break
                     self._cond.wait(timeout=1.0)
                 if self._stopped:
                     return
+                last = time.monotonic()
                 bgr, t = self._frame
                 self._frame = None
             try:
