@@ -19,7 +19,8 @@ from emotion.faceauth.enrol import PER_POSE, POSES, Enrolment
 
 
 def get_probe():
-    """The process-wide FaceProbe on the live camera's detector (models built once by the registry)."""
+    """A FaceProbe on the live camera's detector; its models are built once per process by the
+    registry. Pages call this on the script thread and hand the probe to the sessions."""
     from emotion.detect import FAST_DETECTOR
     from emotion.faceauth.probe import FaceProbe
 

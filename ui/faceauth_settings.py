@@ -41,7 +41,7 @@ def _show_codes_once() -> None:
 
 
 def _enrolment(uid: int) -> None:
-    from ui.faceauth_camera import EnrolmentSession
+    from ui.faceauth_camera import EnrolmentSession, get_probe
     from ui.faceauth_ice import ice_servers
 
     try:
@@ -51,7 +51,9 @@ def _enrolment(uid: int) -> None:
         return
     session = st.session_state.get(ENROL_KEY)
     if session is None:
-        session = st.session_state[ENROL_KEY] = EnrolmentSession()
+        with st.spinner(t("loading_models"), show_time=True):
+            probe = get_probe()  # models load here, on the script thread, never in the video callback
+        session = st.session_state[ENROL_KEY] = EnrolmentSession(probe=probe)
     st.info(t("fa_enrol_start"))
 
     def video_frame_callback(frame):  # worker thread: no Streamlit calls

@@ -34,7 +34,7 @@ def _minutes_until(until: datetime) -> int:
 
 
 def _new_session(store, uid: int):
-    from ui.faceauth_camera import ChallengeSession
+    from ui.faceauth_camera import ChallengeSession, get_probe
 
     old = st.session_state.pop(SESSION_KEY, None)
     if old is not None:
@@ -44,7 +44,9 @@ def _new_session(store, uid: int):
     except UnsafeSetting:
         st.error(t("fa_unsafe_setting"), icon="⛔")
         st.stop()
-    session = ChallengeSession(challenge, signin.enrolled_embeddings(store, uid))
+    with st.spinner(t("loading_models"), show_time=True):
+        probe = get_probe()  # models load here, on the script thread, never in the video callback
+    session = ChallengeSession(challenge, signin.enrolled_embeddings(store, uid), probe=probe)
     st.session_state[SESSION_KEY] = session
     st.session_state[NONCE_KEY] = st.session_state.get(NONCE_KEY, 0) + 1
     st.session_state.pop(RECORDED_KEY, None)

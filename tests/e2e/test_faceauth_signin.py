@@ -148,6 +148,7 @@ def test_face_sign_in_with_a_real_clip_and_a_still_photo_fails(tmp_path):
             except Exception:
                 if page is not None:
                     page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+                    print(ui.text_of(page))
                 print(app.log())
                 raise
             finally:
