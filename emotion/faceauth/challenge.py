@@ -35,8 +35,8 @@ from emotion.faceauth.probe import Observation, match_distance
 PENDING, PASSED, FAILED = "pending", "passed", "failed"
 REASONS = ("timeout", "still", "face_mismatch", "wrong_action")
 MAX_MISMATCHES = 3
-SECONDS_PER_ACTION = 6.0
-CALIBRATION_SECONDS = 3.0
+SECONDS_PER_ACTION = 7.0
+CALIBRATION_SECONDS = 5.0
 #: spread (max - min over the run) below which every measure counts as unchanged ("still")
 STILL_SPREAD = {"ear": 0.02, "yaw": 0.03, "mouth": 0.02, "brow": 0.03}
 
