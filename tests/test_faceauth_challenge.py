@@ -205,3 +205,12 @@ def test_calibration_waits_for_a_straight_look(base_landmarks):
     seen = [tracker.feed(measure(o.landmarks)) for o in frames(base_landmarks, [("turn_left", 3), (None, 5)])]
     assert [f.calibrating for f in seen] == [True] * 6 + [False] * 2
     assert not any(f.active for f in seen)
+
+
+def test_a_run_whose_frames_stop_fails_when_its_time_is_up(base_landmarks):
+    run = ChallengeRun(Challenge(("smile", "blink")), ME[None], start=0.0)
+    for o in frames(base_landmarks, [(None, 4), ("smile", 3)]):
+        run.feed(o)
+    assert run.expire(5.0).state == ch.PENDING
+    status = run.expire(Challenge(("smile", "blink")).time_limit + 0.1)
+    assert (status.state, status.reason, status.step) == (ch.FAILED, "timeout", 1)

@@ -51,6 +51,7 @@ class FrameWorker:
 
     #: a worker with no frame for this long ends (an abandoned face step or enrolment)
     IDLE_EXIT_S = 120.0
+    PAUSE_S = 0.05
 
     def _loop(self) -> None:
         last = time.monotonic()
@@ -73,6 +74,8 @@ class FrameWorker:
 
                 logging.getLogger(__name__).exception("face factor: frame analysis failed")
             self.analysed += 1
+            # dlib holds the GIL while it computes: leave the video's event loop a moment between frames
+            time.sleep(self.PAUSE_S)
 
 
 class ChallengeSession:
@@ -98,7 +101,12 @@ class ChallengeSession:
                 self.worker.stop()
 
     def snapshot(self) -> Status | None:
+        """The run's status; a run whose frames stopped coming fails when its time is up."""
         with self._lock:
+            if self._run is not None and not self._run.finished:
+                self._status = self._run.expire(time.monotonic())
+                if self._run.finished:
+                    self.worker.stop()
             return self._status
 
     def stop(self) -> None:

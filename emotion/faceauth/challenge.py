@@ -18,6 +18,7 @@ Rules (each one is a test in tests/test_faceauth_challenge.py):
 * All actions within `time_limit` seconds of the start, else "timeout" -- or "still" when the face's
   shape never changed (a photo held to the camera).
 * A run ends once (passed or failed) and ignores later frames; a new attempt needs a new challenge.
+  `expire(now)` ends a run whose frames stopped coming once its time is up.
 """
 from __future__ import annotations
 
@@ -139,6 +140,13 @@ class ChallengeRun:
             return True
         arr = {k: np.array([getattr(s, k) for s in self._shapes]) for k in STILL_SPREAD}
         return all(float(np.ptp(v)) < STILL_SPREAD[k] for k, v in arr.items())
+
+    def expire(self, now: float) -> Status:
+        """The status at time `now` without a new frame: a run whose frames stopped coming (camera
+        closed, connection lost) fails once its time is up."""
+        if self._final is None and now - self.start > self.challenge.time_limit:
+            return self._finish(FAILED, "still" if self._was_still() else "timeout")
+        return self._final or self._status()
 
     def feed(self, obs: Observation) -> Status:
         if self._final is not None:

@@ -144,13 +144,12 @@ def test_face_sign_in_with_a_real_clip_and_a_still_photo_fails(tmp_path):
                 for slug in PAGES:
                     page.goto(f"{app.url}/{slug}")
                     ui.wait_idle(page)
-                    assert page.get_by_role("button", name="Log in", exact=True).count() == 1, slug
+                    page.get_by_role("button", name="Log in", exact=True).wait_for(timeout=60_000)
+                    ui.wait_idle(page)
                     assert _nav_links(page) == ["Log in", "Register"], slug
+                    assert "tony" not in page.locator('[data-testid="stSidebar"]').inner_text(), slug
             except Exception:
-                if page is not None:
-                    page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-                    print(ui.text_of(page))
-                print(app.log())
+                _report(page, tmp_path / "failure.png", app)
                 raise
             finally:
                 browser.close()
@@ -164,12 +163,22 @@ def test_face_sign_in_with_a_real_clip_and_a_still_photo_fails(tmp_path):
                 ui.expect_text(page, r"Face check failed", timeout=120)
                 assert _nav_links(page) == ["Log in", "Register"]
             except Exception:
-                page.screenshot(path=str(tmp_path / "failure-still.png"), full_page=True)
-                print(app.log())
+                _report(page, tmp_path / "failure-still.png", app)
                 raise
             finally:
                 browser.close()
         _check_audit(app)
+
+
+def _report(page, png: Path, app) -> None:
+    """On failure: a screenshot, the page's text and the server log (never hiding the failure)."""
+    try:
+        if page is not None:
+            page.screenshot(path=str(png), full_page=True)
+            print(page.locator("body").inner_text(timeout=5_000)[-3000:])
+    except Exception as err:  # noqa: BLE001
+        print(f"(no page text: {err})")
+    print(app.log())
 
 
 def _enrol(page) -> None:
