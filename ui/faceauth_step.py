@@ -141,6 +141,8 @@ def render(pending: dict) -> None:
         else:
             st.info(t("fa_step_now", action=t("fa_action_" + status.action)))
             st.progress(status.step / len(session.challenge.actions))
+        if status is not None and status.state != PASSED:
+            st.caption(t("fa_step_frames", n=status.frames_used))
 
     progress()
     _recovery_form(store, user)
