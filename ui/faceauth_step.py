@@ -20,6 +20,8 @@ from ui.i18n import t
 SESSION_KEY = "fa_step_session"
 NONCE_KEY = "fa_step_nonce"
 RECORDED_KEY = "fa_step_recorded"
+#: the camera component's session keys ("fa-step-<n>", "fa-step-<n>:frontend")
+COMPONENT_PREFIX = "fa-step-"
 
 
 def user_agent() -> str | None:
@@ -57,7 +59,7 @@ def _finish(user: dict, flash: str | None = None) -> None:
     session = st.session_state.pop(SESSION_KEY, None)
     if session is not None:
         session.stop()
-    gate.sign_in(user)
+    gate.sign_in(user, keep_prefixes=(COMPONENT_PREFIX,))
     if flash:
         st.session_state[gate.FLASH_KEY] = flash
     st.rerun()
@@ -114,7 +116,7 @@ def render(pending: dict) -> None:
         session.worker.submit(frame.to_ndarray(format="bgr24"))
         return frame
 
-    webrtc_streamer(key=f"fa-step-{st.session_state.get(NONCE_KEY, 0)}", mode=WebRtcMode.SENDRECV,
+    webrtc_streamer(key=f"{COMPONENT_PREFIX}{st.session_state.get(NONCE_KEY, 0)}", mode=WebRtcMode.SENDRECV,
                     video_frame_callback=video_frame_callback, rtc_configuration={"iceServers": ice_servers()},
                     media_stream_constraints={"video": True, "audio": False}, async_processing=True)
 

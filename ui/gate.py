@@ -94,8 +94,11 @@ def current_user() -> dict | None:
     return dict(user) if user else None
 
 
-def sign_in(user: Any) -> dict:
-    """Store the authenticated user (an object with .id/.name or .username, or a dict) in the session."""
+def sign_in(user: Any, keep_prefixes: tuple[str, ...] = ()) -> dict:
+    """Store the authenticated user (an object with .id/.name or .username, or a dict) in the session.
+
+    `keep_prefixes`: session keys of this same sign-in to keep (the face step's camera component,
+    whose own callback still reads its keys when the browser closes the stream)."""
     if isinstance(user, dict):
         uid, name = user.get("id"), user.get("name") or user.get("username")
     else:
@@ -103,15 +106,15 @@ def sign_in(user: Any) -> dict:
         name = getattr(user, "name", None) or getattr(user, "username", None)
     info = {"id": int(uid), "name": str(name)}
     # a new user starts clean: nothing of a previous user's session may leak into theirs
-    _clear_session()
+    _clear_session(keep_prefixes)
     st.session_state[USER_KEY] = info
     st.session_state[LAST_SEEN_KEY] = now_utc()
     return info
 
 
-def _clear_session() -> None:
+def _clear_session(keep_prefixes: tuple[str, ...] = ()) -> None:
     for key in list(st.session_state.keys()):
-        if key not in KEEP_ON_LOGOUT:
+        if key not in KEEP_ON_LOGOUT and not (keep_prefixes and str(key).startswith(keep_prefixes)):
             del st.session_state[key]
 
 
