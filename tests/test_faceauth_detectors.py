@@ -2,8 +2,9 @@
 
 Photos are read in place from ../shared/data/photos (EMOTION_PHOTOS_DIR overrides): skipped when
 absent, a failure under CI=true. Each "sequence" is a series of frames made of real photos of one
-person, chosen by looking at them: Putin 0042 (eyes open) / 0043 (eyes closed), Farida Jalal 13
-(open) / 109 (closed), Tony Blair 0032 (frontal) / 0087 (turned to his left) / 0051 (to his right),
+person, chosen by looking at them: Putin 0042 (eyes open) / 0043 (eyes closed), Jayamadhuri 161
+(open) / 180 (closed; both looking about straight, as the challenge's calibration requires), Farida
+Jalal 109 (closed, for the enrolment gate), Tony Blair 0032 (frontal) / 0087 (turned to his left) / 0051 (to his right),
 Colin Powell 0165 (neutral) / 0125 (smiling), Ariel Sharon 0019 / 0041 (smiling), Jennifer Capriati
 0016 / 0032 (eyebrows raised), Julie Gerberding 0002 / 0015 (eyebrows raised). The still-photo
 attack is one real photo, moved, scaled, rolled and tilted in perspective frame by frame, each frame
@@ -92,7 +93,7 @@ def run(challenge, observations, gallery):
 
 # ------------------------------------------------------------------------- detectors
 @pytest.mark.parametrize("open_, closed", [("Vladimir_Putin_0042", "Vladimir_Putin_0043"),
-                                           ("FaridaJalal_13", "FaridaJalal_109")])
+                                           ("Jayamadhuri_161", "Jayamadhuri_180")])
 def test_real_closed_eyes_between_open_ones_are_one_blink(open_, closed):
     seen = track(sequence([(open_, 4), (closed, 2), (open_, 3)]))
     assert [f.blinked for f in seen] == [False] * 6 + [True, False, False]
