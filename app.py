@@ -42,6 +42,9 @@ else:
     if user_settings.get_settings().language != lang:  # the sidebar switch is a setting too
         with outage.db_guard(t("settings_not_saved")):
             user_settings.save_settings(resources.get_store(), user["id"], language=lang)
+    flash = gate.pop_flash()  # e.g. "Face check passed." / recovery codes left, after a sign-in
+    if flash:
+        st.toast(flash, icon=":material/verified_user:")
     with st.sidebar:
         st.caption(t("signed_in_as", name=text.md(user["name"])))
         if st.button(t("logout"), key="logout_button", icon=":material/logout:"):

@@ -16,6 +16,13 @@ flash = gate.pop_flash()
 if flash:
     st.info(flash)
 
+pending = gate.pending_second_factor()
+if pending is not None:  # password checked; the face step decides (ui.faceauth_step)
+    from ui import faceauth_step
+
+    faceauth_step.render(pending)
+    st.stop()
+
 with st.form("login_form", enter_to_submit=True):
     name = st.text_input(t("username"), key="login_name", max_chars=64, autocomplete="username")
     password = st.text_input(t("password"), type="password", key="login_password", max_chars=256,
@@ -25,6 +32,8 @@ with st.form("login_form", enter_to_submit=True):
 if submitted:
     from emotion.auth import AccountLocked, AuthError, login
 
+    from ui import faceauth_step
+
     user = None
     with outage.db_guard():
         try:
@@ -32,9 +41,13 @@ if submitted:
         except AccountLocked as err:
             st.error(error_text(err), icon=":material/lock:")
         except AuthError as err:
+            faceauth_step.audit_password_failure(name)
             st.error(error_text(err))
     if user is not None:
-        gate.sign_in(user)
+        if faceauth_step.after_password(user):
+            gate.begin_second_factor(user)
+        else:
+            gate.sign_in(user)
         st.rerun()
 
 st.caption(t("no_account_yet"))

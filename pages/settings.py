@@ -60,3 +60,8 @@ if any(getattr(settings, k) != v for k, v in changes.items()):
     else:
         user_settings.update_settings(**changes)  # kept for this session at least
 st.caption(t("settings_note_saved"))
+
+st.divider()
+from ui import faceauth_settings  # noqa: E402 - the Security section (face sign-in, codes, sign-ins)
+
+faceauth_settings.render(user)

@@ -52,14 +52,50 @@ def ensure_gate() -> None:
         st.rerun()
 
 
+
+# ---- a sign-in waiting for its second factor (face step) -----------------------------------------
+#: session_state key of a user whose password was right but whose face step is still to come; they
+#: are NOT signed in (`current_user` is None), so app.py offers only Login/Register meanwhile. A reload
+#: or a second tab is a new session without it: the sign-in starts again at the password.
+PENDING_KEY = "auth_pending_second_factor"
+PENDING_TTL = timedelta(minutes=5)
+
+
+def begin_second_factor(user: Any) -> dict:
+    """Hold `user` (password checked) until the face step passes; nothing of theirs is reachable."""
+    _clear_session()
+    info = {"id": int(getattr(user, "id", None) or user["id"]), "name": str(getattr(user, "name", None) or user["name"]),
+            "since": now_utc()}
+    st.session_state[PENDING_KEY] = info
+    return info
+
+
+def pending_second_factor() -> dict | None:
+    """The user waiting for the face step (expires after `PENDING_TTL`), or None."""
+    info = st.session_state.get(PENDING_KEY)
+    if not info:
+        return None
+    if _expired(info.get("since"), now_utc(), PENDING_TTL):
+        st.session_state.pop(PENDING_KEY, None)
+        return None
+    return dict(info)
+
+
+def clear_pending() -> None:
+    st.session_state.pop(PENDING_KEY, None)
+
+
 def current_user() -> dict | None:
     """``{"id": int, "name": str}`` of the signed-in user, or None."""
     user = st.session_state.get(USER_KEY)
     return dict(user) if user else None
 
 
-def sign_in(user: Any) -> dict:
-    """Store the authenticated user (an object with .id/.name or .username, or a dict) in the session."""
+def sign_in(user: Any, keep_prefixes: tuple[str, ...] = ()) -> dict:
+    """Store the authenticated user (an object with .id/.name or .username, or a dict) in the session.
+
+    `keep_prefixes`: session keys of this same sign-in to keep (the face step's camera component,
+    whose own callback still reads its keys when the browser closes the stream)."""
     if isinstance(user, dict):
         uid, name = user.get("id"), user.get("name") or user.get("username")
     else:
@@ -67,7 +103,7 @@ def sign_in(user: Any) -> dict:
         name = getattr(user, "name", None) or getattr(user, "username", None)
     info = {"id": int(uid), "name": str(name)}
     # a new user starts clean: nothing of a previous user's session may leak into theirs
-    _clear_session()
+    _clear_session(keep_prefixes)
     st.session_state[USER_KEY] = info
     st.session_state[LAST_SEEN_KEY] = now_utc()
     _restore_settings(info["id"])
@@ -85,9 +121,9 @@ def _restore_settings(user_id: int) -> None:
         user_settings.get_settings()
 
 
-def _clear_session() -> None:
+def _clear_session(keep_prefixes: tuple[str, ...] = ()) -> None:
     for key in list(st.session_state.keys()):
-        if key not in KEEP_ON_LOGOUT:
+        if key not in KEEP_ON_LOGOUT and not (keep_prefixes and str(key).startswith(keep_prefixes)):
             del st.session_state[key]
 
 

@@ -2,7 +2,8 @@
 
 * Modules: `engine` (URL, connection, transactions, outage detection, migrations), `schema`
   (tables), `results` (plain frozen results), repositories `accounts`, `people`, `history`,
-  `snapshots`, `settings` (each user's settings, a small JSON object); `Store` combines them so pages call ``store.add_history(...)`` as before.
+  `snapshots`, `settings` (each user's settings, a small JSON object), `faceauth` (face sign-in factor,
+  recovery codes, sign-in audit); `Store` combines them so pages call ``store.add_history(...)`` as before.
 
 * Where: `database_url(url)` picks the URL: the argument (e.g. from Streamlit secrets), else the
   ``DATABASE_URL`` environment variable, else an SQLite file ``emotion.db`` in
@@ -40,6 +41,7 @@ from sqlalchemy.engine import URL
 from emotion.store.accounts import AccountsRepository
 from emotion.store.engine import Database, database_url, make_engine
 from emotion.store.errors import InvalidName, NameTaken, PersonNotFound, StoreError, StoreUnavailable
+from emotion.store.faceauth import FaceAuthRepository
 from emotion.store.history import HistoryRepository, history_row
 from emotion.store.limits import MIGRATIONS_DIR, SOURCES
 from emotion.store.people import PeopleRepository
@@ -66,6 +68,7 @@ __all__ = [
 
 
 class Store(AccountsRepository, PeopleRepository, HistoryRepository, SnapshotsRepository, SettingsRepository,
+            FaceAuthRepository,
             Database):
     """Engine + sessions (`Database`) and every repository's queries. Thread-safe; one per
     process is enough (cache it). Nothing is created on construction: call `migrate()` once at
