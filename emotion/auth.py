@@ -5,14 +5,20 @@
 * The clear password is never logged, stored or put in an exception.
 * User names: 3-32 characters; letters (any script: "José", "Zoë"), digits, ``_``, ``.``, ``-``.
   For the minimum a wide CJK character counts as two, so two-character Chinese names ("张伟")
-  are accepted. Stored exactly as typed; unique ignoring letter case (the store's ``name_key``).
+  are accepted. Normalised to NFKC (full-width "ａｌｉｃｅ" is "alice"), then stored; unique
+  ignoring letter case (the store's ``name_key``). Names mixing look-alike alphabets (Latin with
+  Cyrillic or Greek: "аlice" with a Cyrillic "а") are refused, and a name written wholly in
+  look-alike letters of another alphabet ("аlісе") is refused when its Latin look-alike is taken.
 * Passwords: at least 8 characters (at most 1024, so hashing cannot be abused); the confirmation
   must match.
 * Sign-in: an unknown name and a wrong password give the same message, and an unknown name still
-  costs one hash verification so timing does not tell them apart. After `MAX_FAILURES`
-  consecutive failures the account is locked for `LOCKOUT`; the count and the lock live in the
-  database (``users.failed_logins`` / ``users.locked_until``), so they hold across browser
-  sessions, app restarts and processes.
+  costs one hash verification so timing does not tell them apart. Throttling follows
+  `emotion.throttle`: an exponential back-off per client address, and a hard lock of a *name*
+  (existing or not, so "locked" tells nothing) only after many failures from many clients, with a
+  `LoginNotice` for the owner at the next sign-in. Sign-ups are rate-limited per client. The
+  counters live in the database, so they hold across sessions, restarts and processes.
+
+Every refusal carries a ``code`` (and ``params``) that the UI translates; ``str(err)`` is English.
 
 This module never imports streamlit.
 """
@@ -28,11 +34,14 @@ from typing import TYPE_CHECKING
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from emotion.throttle import DEFAULT_POLICY, LoginNotice, ThrottlePolicy, client_key
+
 if TYPE_CHECKING:  # pragma: no cover
     from emotion.store import Store, UserInfo
 
 __all__ = [
-    "AuthError", "AccountLocked", "hash_password", "verify_password", "needs_rehash",
+    "AuthError", "AccountLocked", "TooManyAttempts", "hash_password", "normalise_username",
+    "login_with_notice", "verify_password", "needs_rehash",
     "validate_username", "validate_password", "register", "login", "session_expired",
     "MAX_FAILURES", "LOCKOUT", "USERNAME_MIN", "USERNAME_MAX", "PASSWORD_MIN", "PASSWORD_MAX",
     "WRONG_CREDENTIALS",
@@ -53,7 +62,13 @@ _dummy_hash: str | None = None
 
 
 class AuthError(Exception):
-    """Sign-up or sign-in refused; ``str(e)`` is the message to show."""
+    """Sign-up or sign-in refused; ``str(e)`` is the English message, ``code``/``params`` let the
+    UI translate it."""
+
+    def __init__(self, message: str, code: str = "auth_error", **params) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 class AccountLocked(AuthError):
@@ -66,7 +81,19 @@ class AccountLocked(AuthError):
             left = (until - (now or datetime.now(timezone.utc))).total_seconds()
             minutes = max(1, math.ceil(left / 60))
         when = f" in about {minutes} minute{'s' if minutes != 1 else ''}" if minutes else " later"
-        super().__init__(f"Too many failed sign-ins: this account is locked for now. Please try again{when}.")
+        super().__init__(f"Too many failed sign-ins: this account is locked for now. Please try again{when}.",
+                         "account_locked", minutes=minutes or 1)
+
+
+class TooManyAttempts(AuthError):
+    """This client failed too often: it must wait `retry_after` before the next attempt."""
+
+    def __init__(self, retry_after: timedelta, what: str = "sign-in") -> None:
+        self.retry_after = retry_after
+        seconds = max(1, math.ceil(retry_after.total_seconds()))
+        code = "too_many_attempts" if what == "sign-in" else "too_many_registrations"
+        super().__init__(f"Too many attempts from this device. Please wait {seconds} s and try again.",
+                         code, seconds=seconds)
 
 
 # --------------------------------------------------------------------------------------------
@@ -112,6 +139,47 @@ def _dummy_verify(password: str) -> None:
 # rules
 
 
+#: alphabets whose letters look alike (Latin "a", Cyrillic "а", Greek "α"): never mixed in one name
+_CONFUSABLE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC"})
+#: Cyrillic and Greek letters that look like Latin ones (Unicode confusables, the common subset)
+_LATIN_LOOKALIKE = str.maketrans({
+    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t",
+    "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l",
+    "ɡ": "g", "ο": "o", "α": "a", "ν": "v", "ρ": "p", "ι": "i", "κ": "k", "χ": "x", "υ": "u",
+    "τ": "t", "ε": "e", "β": "b", "η": "n", "μ": "u", "ϲ": "c", "ϳ": "j",
+})
+
+
+def normalise_username(name: str) -> str:
+    """NFKC (full-width, ligatures and other compatibility forms become plain letters), stripped."""
+    return unicodedata.normalize("NFKC", name).strip()
+
+
+def _script(ch: str) -> str | None:
+    """The alphabet of a letter from its Unicode name ("CYRILLIC SMALL LETTER A" -> CYRILLIC)."""
+    if unicodedata.category(ch)[0] != "L":
+        return None
+    word = unicodedata.name(ch, "UNKNOWN").split(" ", 1)[0]
+    return word
+
+
+def _mixes_confusable_scripts(name: str) -> bool:
+    scripts = {_script(ch) for ch in name} & _CONFUSABLE_SCRIPTS
+    return len(scripts) > 1
+
+
+def latin_lookalike(name: str) -> str | None:
+    """The Latin name that `name` imitates when it is written only in look-alike Cyrillic/Greek
+    letters (and digits, _ . -), else None."""
+    letters = [ch for ch in name.casefold() if unicodedata.category(ch)[0] == "L"]
+    if not letters or all(_script(ch) == "LATIN" for ch in letters):
+        return None
+    mapped = name.casefold().translate(_LATIN_LOOKALIKE)
+    if all(_script(ch) == "LATIN" for ch in mapped if unicodedata.category(ch)[0] == "L"):
+        return mapped
+    return None
+
+
 def _min_length_units(name: str) -> int:
     """Length for the minimum: a wide (CJK) character counts as two, so that two-character
     Chinese names such as "张伟" are allowed while "ab" is not."""
@@ -134,6 +202,8 @@ def validate_username(name: object) -> str | None:
         return "A user name may only contain letters, digits and _ . -"
     if unicodedata.category(name[0]) in ("Mn", "Mc"):
         return "A user name may only contain letters, digits and _ . -"
+    if _mixes_confusable_scripts(name):
+        return "A user name cannot mix look-alike alphabets (such as Latin with Cyrillic or Greek)."
     return None
 
 
@@ -154,51 +224,113 @@ def validate_password(password: object, confirm: object) -> str | None:
 # sign-up / sign-in
 
 
-def register(store: Store, name: str, password: str, confirm: str) -> UserInfo:
-    """Create an account. `AuthError` with the reason when a rule is broken or the name is
-    taken (in any letter case); `StoreUnavailable` passes through."""
+_NAME_CODES = {
+    "Please enter a user name.": "name_missing",
+    f"A user name has {USERNAME_MIN} to {USERNAME_MAX} characters.": "name_length",
+    "A user name cannot contain spaces.": "name_spaces",
+    "A user name may only contain letters, digits and _ . -": "name_chars",
+    "A user name cannot mix look-alike alphabets (such as Latin with Cyrillic or Greek).": "name_mixed_scripts",
+    "Please enter a password.": "password_missing",
+    f"The password must have at least {PASSWORD_MIN} characters.": "password_short",
+    f"The password can have at most {PASSWORD_MAX} characters.": "password_long",
+    "The two passwords do not match.": "password_mismatch",
+}
+
+
+def _rule_error(message: str) -> AuthError:
+    return AuthError(message, _NAME_CODES.get(message, "auth_error"),
+                     min=USERNAME_MIN, max=USERNAME_MAX, pmin=PASSWORD_MIN, pmax=PASSWORD_MAX)
+
+
+def _taken() -> AuthError:
+    return AuthError("That user name is already taken.", "name_taken")
+
+
+def register(store: Store, name: str, password: str, confirm: str, *, client: str | None = None,
+             now: datetime | None = None, policy: ThrottlePolicy = DEFAULT_POLICY) -> UserInfo:
+    """Create an account under the NFKC form of `name`. `AuthError` with the reason when a rule is
+    broken, the name is taken (in any letter case, or imitated in look-alike letters), or this
+    client (its address) opened too many accounts lately (`TooManyAttempts`); `StoreUnavailable`
+    passes through."""
     from emotion.store import NameTaken
 
+    if isinstance(name, str):
+        name = normalise_username(name)
     error = validate_username(name) or validate_password(password, confirm)
     if error:
-        raise AuthError(error)
+        raise _rule_error(error)
+    imitated = latin_lookalike(name)
+    if imitated is not None and store.get_user_by_name(imitated) is not None:
+        raise _taken()
+    now = now or datetime.now(timezone.utc)
+    wait = store.throttle_registration(client_key(client), now=now, policy=policy)
+    if wait is not None:
+        raise TooManyAttempts(wait, "sign-up")
     try:
         user = store.create_user(name, hash_password(password))
     except NameTaken as err:
-        raise AuthError("That user name is already taken.") from err
+        raise _taken() from err
     log.info("registered user id=%s", user.id)
     return user
 
 
-def login(store: Store, name: str, password: str, *, now: datetime | None = None) -> UserInfo:
-    """The user, when `name` and `password` match and the account is not locked.
+def _wrong() -> AuthError:
+    return AuthError(WRONG_CREDENTIALS, "wrong_credentials")
 
-    Raises `AuthError(WRONG_CREDENTIALS)` for an unknown name or a wrong password (same text,
-    about the same time), `AccountLocked` while locked -- including on the failure that locks
-    it. `StoreUnavailable` passes through (nothing is counted then)."""
+
+def login_with_notice(store: Store, name: str, password: str, *, client: str | None = None,
+                      now: datetime | None = None,
+                      policy: ThrottlePolicy = DEFAULT_POLICY) -> tuple[UserInfo, LoginNotice | None]:
+    """The user and, when their name saw failed sign-ins since their last one, a `LoginNotice`.
+
+    Raises (the same for an existing and an unknown name, at every step):
+    `TooManyAttempts` while this client (`client`: its address) must wait; `AccountLocked` while
+    the name is hard-locked (including on the failure that locks it); `AuthError` with
+    `WRONG_CREDENTIALS` for an unknown name or a wrong password (about the same time: an unknown
+    name costs one hash verification too). `StoreUnavailable` passes through."""
     now = now or datetime.now(timezone.utc)
     if not isinstance(name, str) or not isinstance(password, str) or not name.strip() or not password:
-        raise AuthError(WRONG_CREDENTIALS)
+        raise _wrong()
+    name = normalise_username(name)
+    ckey, nkey = client_key(client), _throttle_name_key(name)
+    state = store.throttle_state(ckey, nkey, now=now)
+    wait = state.client_wait(now)
+    if wait is not None:
+        raise TooManyAttempts(wait)
+    if state.name_locked(now):
+        _dummy_verify(password)  # a locked name answers no faster either
+        raise AccountLocked(state.name_locked_until, now)
     user = store.get_user_by_name(name)
     if user is None:
         _dummy_verify(password)
-        raise AuthError(WRONG_CREDENTIALS)
-    if user.locked_at(now):
-        _dummy_verify(password)  # a locked account answers no faster either
-        raise AccountLocked(user.locked_until, now)
-    if not verify_password(user.password_hash, password):
-        info = store.record_failed_login(user.id, now=now, max_failures=MAX_FAILURES, lock_for=LOCKOUT)
-        if info is not None and info.locked_at(now):
-            log.warning("user id=%s locked after %d failed sign-ins", user.id, MAX_FAILURES)
-            raise AccountLocked(info.locked_until, now)
-        raise AuthError(WRONG_CREDENTIALS)
+        ok = False
+    else:
+        ok = verify_password(user.password_hash, password)
+    if not ok:
+        after = store.throttle_failure(ckey, nkey, now=now, policy=policy)
+        if after.name_locked(now):
+            log.warning("sign-in name locked after failures from many clients")
+            raise AccountLocked(after.name_locked_until, now)
+        raise _wrong()
     new_hash = hash_password(password) if needs_rehash(user.password_hash) else None
     info = store.record_successful_login(user.id, now=now, new_password_hash=new_hash)
     if info is None:  # deleted meanwhile
-        raise AuthError(WRONG_CREDENTIALS)
-    if info.locked_at(now):  # locked by a concurrent failure
-        raise AccountLocked(info.locked_until, now)
-    return info
+        raise _wrong()
+    notice = store.throttle_success(ckey, nkey, now=now)
+    return info, notice
+
+
+def login(store: Store, name: str, password: str, *, client: str | None = None,
+          now: datetime | None = None, policy: ThrottlePolicy = DEFAULT_POLICY) -> UserInfo:
+    """`login_with_notice` without the notice."""
+    return login_with_notice(store, name, password, client=client, now=now, policy=policy)[0]
+
+
+def _throttle_name_key(name: str) -> str:
+    """The per-name counters' key: the case-folded NFKC name, hashed (any length, any name)."""
+    import hashlib
+
+    return hashlib.sha256(("emotion-name:" + name.casefold()[:256]).encode("utf-8")).hexdigest()[:40]
 
 
 def session_expired(last_seen: datetime, now: datetime, timeout: timedelta) -> bool:
