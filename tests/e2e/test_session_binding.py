@@ -65,10 +65,13 @@ def test_second_browser_with_the_session_id_sees_the_login_page(tmp_path):
             attacker.goto(app.url + "/photo")
             ui.wait_idle(attacker)
             nav = attacker.locator('[data-testid="stSidebarNav"]')
-            nav.get_by_role("link", name="Log in", exact=True).wait_for(timeout=60_000)
+            nav.get_by_role("link", name=re.compile(r"^(Log in|Photo)$")).first.wait_for(timeout=60_000)
+            ui.wait_idle(attacker)
             text = attacker.locator('[data-testid="stApp"]').inner_text()
+            assert nav.get_by_role("link", name="Photo", exact=True).count() == 0, \
+                "the second browser was signed in as the victim:\n" + text[-1500:]
             assert "victim_user" not in text, text[-1500:]
-            assert nav.get_by_role("link", name="Photo", exact=True).count() == 0
+            assert nav.get_by_role("link", name="Log in", exact=True).count() == 1
             assert "opened from another browser" in text, text[-1500:]
             assert re.search(r"Reconnecting to existing session|already connected", app.log()), \
                 "Streamlit did not hand the attacker the victim's session: the test proves nothing"
