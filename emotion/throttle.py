@@ -38,7 +38,7 @@ class ThrottlePolicy:
     hard_clients: int = 5
     name_window: timedelta = timedelta(hours=24)
     hard_lock: timedelta = timedelta(hours=1)
-    registrations: int = 3
+    registrations: int = 10
     registration_window: timedelta = timedelta(hours=1)
 
     def client_delay(self, failures: int) -> timedelta:

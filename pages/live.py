@@ -112,7 +112,15 @@ def session_stream(user: dict, settings: user_settings.Settings):
         stream = _build_stream(user, settings, analyzer)
     st.session_state[STREAM_KEY] = stream
     st.session_state[STREAM_ID_KEY] = ident
+    gate.on_sign_out("live_stream", lambda: _retire(stream))
     return stream
+
+
+def _retire(stream) -> None:
+    """At sign-out: the camera callback may still hold `stream` and deliver frames, so history is
+    switched off first (no new rows for the old user), then what was buffered is written."""
+    stream.history_enabled = False
+    stream.stop(timeout=2.0)
 
 
 user = gate.require_user()
@@ -169,6 +177,7 @@ if not playing:
 
 @st.fragment(run_every=1.0 if playing else None)
 def live_panel() -> None:
+    gate.guard_fragment()  # a fragment run skips app.py's checks
     snap = stream.snapshot(10.0)
     if playing:
         gate.touch_session()  # watching the camera is activity

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import gate, outage, resources, text
+from ui.auth_messages import auth_error_text
 from ui.i18n import t
 
 gate.ensure_gate()
@@ -25,9 +26,9 @@ if submitted:
     user = None
     with outage.db_guard():
         try:
-            user = register(resources.get_store(), name, password, confirm)
+            user = register(resources.get_store(), name, password, confirm, client=gate.client_address())
         except AuthError as err:
-            st.error(str(err))
+            st.error(auth_error_text(err))
     if user is not None:
         gate.sign_in(user)
         st.session_state[gate.FLASH_KEY] = t("welcome_new", name=text.md(user.name))

@@ -38,3 +38,24 @@ def test_column_names_and_writer_rows_are_escaped():
     buf = io.StringIO()
     writer(buf).writerows([["@me", 1, "-x"]])
     assert buf.getvalue().strip() == "'@me,1,'-x"
+
+
+def test_history_export_escapes_person_names(store):
+    """The History page's CSV (`frame_to_csv(store.history_frame(...))`) with hostile person names,
+    on SQLite and MariaDB."""
+    from emotion.records import EMOTIONS
+
+    user = store.create_user("exporter", "$argon2id$v=19$m=65536,t=3,p=4$not-a-real-hash")
+    names = ["=HYPERLINK(\"http://evil\",\"x\")", "@SUM(1)", "+cmd", "-2+3", "Ann"]
+    rows = []
+    for i, name in enumerate(names):
+        person = store.add_person(user.id, name)
+        scores = [0.01] * 7
+        scores[EMOTIONS.index("happy")] = 0.94
+        rows.append({"box": (10 + i, 20, 30, 40), "scores": scores, "name": name, "person_id": person.id,
+                     "track_id": i, "confidence": 0.9})
+    assert store.add_history(user.id, rows) == len(names)
+    out = list(csv.DictReader(io.StringIO(frame_to_csv(store.history_frame(user.id)).decode("utf-8"),
+                                          newline="")))
+    assert sorted(r["person"] for r in out) == sorted(["'" + n for n in names[:4]] + ["Ann"])
+    assert all(not r["person"].startswith(("=", "+", "-", "@")) for r in out)

@@ -137,7 +137,7 @@ def test_reduced_image_keeps_its_exif_orientation():
 # ----------------------------------------------------------------------------- memory (subprocess)
 _PEAK = r"""
 import sys
-from emotion.bench_memory import reset_peak, status_kib
+from emotion.bench.memory import reset_peak, status_kib
 from emotion.imageio import downscale_for_analysis, load_image
 data = open(sys.argv[1], "rb").read()
 idle = status_kib("VmRSS")
@@ -156,7 +156,7 @@ def test_worst_case_upload_decodes_in_bounded_memory(tmp_path, case):
     """The looser bound of `python -m emotion bench --memory` (which adds the analysis): decoding one
     worst-case upload at the analysed size adds at most 450 MiB (measured: ~200 MiB for the RGBA PNG,
     ~315 MiB for the WebP; before issue 17: ~1.2 GiB and ~0.6 GiB)."""
-    from emotion import bench_memory
+    from emotion.bench import memory as bench_memory
 
     path = tmp_path / "upload.png"
     path.write_bytes(bench_memory.CASES[case]())

@@ -24,12 +24,12 @@ IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
 
 
 
-#: photos are analysed at most this big (the engine maps boxes back to the original pixels)
+#: photos are decoded and analysed at most this big (the session keeps only this size)
 ANALYZE_MAX_SIDE = 1600
 #: annotated snapshots kept in the history are at most this big
 SNAPSHOT_MAX_SIDE = 1280
-#: how many analysed photos a session keeps (reruns of the page are free for these)
-PHOTO_CACHE_SIZE = 4
+#: the session keeps the last analysed photo only (at the analysed size; reruns of the page are free)
+PHOTO_CACHE_SIZE = 1
 PHOTO_CACHE_KEY = "photo_results"
 PHOTO_SAVED_KEY = "photo_saved"
 
@@ -50,21 +50,26 @@ def analyze_bgr(bgr, user: dict, settings: Settings | None = None, *, landmarks:
 
 @dataclass
 class PhotoResult:
-    """One analysed upload, kept in the session by file digest."""
+    """One analysed upload, kept in the session by file digest: the image at the analysed size
+    (at most `ANALYZE_MAX_SIDE`), never the full-size upload."""
 
     digest: str
-    bgr: Any = None                      # the decoded image (None when it could not be read)
+    bgr: Any = None                      # the decoded image, analysed size (None when it could not be read)
     faces: list = field(default_factory=list)
     error: str | None = None             # the user-facing message when the file is not a usable image
     timings: dict = field(default_factory=dict)
 
 
 def analyze_upload(data: bytes, user: dict, settings: Settings | None = None) -> PhotoResult:
-    """Decode and analyse uploaded bytes, cached in the session per (file digest, models, gallery).
+    """Decode (at the analysed size) and analyse uploaded bytes, cached in the session per (file
+    digest, models, gallery); only the last result is kept.
 
-    Reruns of the page (toggling landmarks, the save checkbox, ...) cost nothing; a change of the
-    detector/threshold or of the user's people analyses again. Bad files give ``.error``."""
+    At most `emotion.limits.ANALYSIS_SLOTS` analyses run at once in the process: while waiting for
+    a slot the page says so, and a wait that times out is a message, not a hang. Reruns of the
+    page (toggling landmarks, the save checkbox, ...) cost nothing; a change of the detector/
+    threshold or of the user's people analyses again. Bad files give ``.error``."""
     from emotion.imageio import ImageError, load_image
+    from emotion.limits import ANALYSIS_SLOTS, AnalysisBusy
 
     s = settings or get_settings()
     d = digest(data)
@@ -72,23 +77,26 @@ def analyze_upload(data: bytes, user: dict, settings: Settings | None = None) ->
     cache: dict = st.session_state.setdefault(PHOTO_CACHE_KEY, {})
     if key in cache:
         return cache[key]
+    cache.clear()  # the previous photo goes before this one is decoded
     if len(data) > MAX_UPLOAD_BYTES:
         result = PhotoResult(d, error=t("file_too_big", mb=MAX_UPLOAD_MB))
     else:
+        analyzer = get_analyzer(s)
+        waiting = st.empty()
         try:
-            bgr = load_image(data, max_bytes=MAX_UPLOAD_BYTES)
+            with ANALYSIS_SLOTS.hold(on_wait=lambda n: waiting.info(t("sec_analysis_waiting", n=n), icon="⏳")):
+                waiting.empty()
+                bgr = load_image(data, max_bytes=MAX_UPLOAD_BYTES, max_side=ANALYZE_MAX_SIDE)
+                faces = analyze_bgr(bgr, user, s, landmarks=True)
         except ImageError as err:
             result = PhotoResult(d, error=str(err))
+        except AnalysisBusy:
+            waiting.empty()
+            return PhotoResult(d, error=t("sec_analysis_busy"))  # not cached: the next rerun tries again
         else:
-            analyzer = get_analyzer(s)
-            faces = analyze_bgr(bgr, user, s, landmarks=True)
             result = PhotoResult(d, bgr=bgr, faces=faces, timings=dict(getattr(analyzer, "last_timings", {}) or {}))
-    while len(cache) >= PHOTO_CACHE_SIZE:
-        cache.pop(next(iter(cache)))
     cache[key] = result
     return result
-
-
 
 
 def _row_key(user_id: int, file_digest: str, index: int) -> str:

@@ -2,8 +2,8 @@
 
 ``python -m emotion bench`` (photo, `emotion.bench.photo`), ``--live`` (the streaming path,
 `emotion.bench.live`), ``--load`` (concurrent sessions, `emotion.bench.load`), ``--video`` (a video
-file, `emotion.bench.video`). A new benchmark adds
-a module here, its flags in `add_arguments` and a branch in `run`. The scenes all of them use are in
+file, `emotion.bench.video`), ``--memory`` (peak memory of worst-case uploads, `emotion.bench.memory`).
+A new benchmark adds a module here, its flags in `add_arguments` and a branch in `run`. The scenes all of them use are in
 `emotion.bench.scenes`.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from emotion.bench import live, load, photo, video
+    from emotion.bench import live, load, memory, photo, video
 
     p.conflict_handler = "resolve"  # the live benchmark re-declares --live/--detector with the same meaning
     p.add_argument("--live", action="store_true", help="benchmark the live (streaming) path instead")
@@ -20,9 +20,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     load.add_arguments(p.add_argument_group("load benchmark (--load)"))
     live.add_arguments(p.add_argument_group("live benchmark (--live)"))
     video.add_arguments(p.add_argument_group("video benchmark (--video)"))
+    memory.add_arguments(p.add_argument_group("memory benchmark (--memory)"))
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "memory", False):
+        from emotion.bench import memory
+
+        return memory.run(args)
     if getattr(args, "video", False):
         from emotion.bench import video
 

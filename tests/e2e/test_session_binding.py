@@ -40,7 +40,7 @@ def test_second_browser_with_the_session_id_sees_the_login_page(tmp_path):
     chromium = require_browser()
     from playwright.sync_api import sync_playwright
 
-    from emotion.bench_memory import _canvas
+    from emotion.bench.memory import _canvas
 
     photo = tmp_path / "face.jpg"
     _canvas(640, 480, "RGB", 300).save(photo, "JPEG")

@@ -188,7 +188,7 @@ def _child(args: list[str]) -> None:
 
 
 def measure(paths: list[str], detector: str | None = None) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "emotion.bench_memory", "--child", detector or "", *paths],
+    proc = subprocess.run([sys.executable, "-m", "emotion.bench.memory", "--child", detector or "", *paths],
                           capture_output=True, text=True, timeout=1800)
     line = next((x for x in proc.stdout.splitlines() if x.startswith("{")), None)
     if proc.returncode != 0 or line is None:
@@ -235,6 +235,6 @@ if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "--child":
         _child(sys.argv[2:])
     else:  # pragma: no cover
-        parser = argparse.ArgumentParser(prog="python -m emotion.bench_memory")
+        parser = argparse.ArgumentParser(prog="python -m emotion.bench.memory")
         add_arguments(parser)
         raise SystemExit(run(parser.parse_args()))
