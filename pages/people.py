@@ -20,20 +20,28 @@ def embed_uploads(files) -> tuple[list[tuple], list[str]]:
     """(items for Store.add_embeddings, error messages) for uploaded photos: one embedding (and a
     JPEG thumbnail) per photo, from its largest face; photos without a face are rejected."""
     from emotion.imageio import ImageError, load_image
+    from emotion.limits import ANALYSIS_SLOTS, AnalysisBusy
 
     analyzer = resources.get_analyzer(settings)
     items, errors = [], []
+    waiting = st.empty()
     for f in files:
         data = f.getvalue()
         if len(data) > uploads.MAX_UPLOAD_BYTES:
             errors.append(t("file_rejected", file=f.name, error=t("file_too_big", mb=uploads.MAX_UPLOAD_MB)))
             continue
-        try:
-            bgr = load_image(data, max_bytes=uploads.MAX_UPLOAD_BYTES)
+        try:  # bounded memory: decoded at the analysed size, one of the process's analysis slots
+            with ANALYSIS_SLOTS.hold(on_wait=lambda n: waiting.info(t("sec_analysis_waiting", n=n), icon="⏳")):
+                waiting.empty()
+                bgr = load_image(data, max_bytes=uploads.MAX_UPLOAD_BYTES, max_side=uploads.ANALYZE_MAX_SIDE)
+                faces = [r for r in analyzer.embed_faces(bgr) if r.embedding is not None]
         except ImageError as err:
             errors.append(t("file_rejected", file=f.name, error=str(err)))
             continue
-        faces = [r for r in analyzer.embed_faces(bgr) if r.embedding is not None]
+        except AnalysisBusy:
+            waiting.empty()
+            errors.append(t("file_rejected", file=f.name, error=t("sec_analysis_busy")))
+            continue
         if not faces:
             errors.append(t("file_no_face", file=f.name))
             continue
