@@ -60,11 +60,11 @@ def _canvas(w: int, h: int, mode: str, face_side: int):
 
 
 def rgba_png_6300() -> bytes:
-    """6300x6300 RGBA, a flat half-transparent canvas with one face: ~150 KB on disk, 159 MB decoded."""
+    """6300x6300 RGBA, a flat half-transparent canvas with one face: ~0.5 MB on disk, 159 MB decoded."""
     from PIL import Image
 
     img = Image.new("RGBA", (6300, 6300), (200, 190, 180, 128))
-    img.paste(Image.fromarray(_face_rgb(96)).convert("RGBA"), (3100, 3100))
+    img.paste(Image.fromarray(_face_rgb(400)).convert("RGBA"), (2950, 2950))
     buf = io.BytesIO()
     img.save(buf, "PNG", optimize=False, compress_level=9)
     return buf.getvalue()
@@ -73,7 +73,7 @@ def rgba_png_6300() -> bytes:
 def palette_png_40mp() -> bytes:
     from PIL import Image
 
-    img = _canvas(7740, 5160, "RGB", 1024).convert("P", palette=Image.Palette.WEB, dither=Image.Dither.NONE)
+    img = _canvas(7740, 5160, "RGB", 2048).convert("P", palette=Image.Palette.WEB, dither=Image.Dither.NONE)
     buf = io.BytesIO()
     img.save(buf, "PNG", transparency=0, compress_level=9)
     return buf.getvalue()
@@ -81,19 +81,19 @@ def palette_png_40mp() -> bytes:
 
 def jpeg_40mp() -> bytes:
     buf = io.BytesIO()
-    _canvas(7740, 5160, "RGB", 1024).save(buf, "JPEG", quality=80)
+    _canvas(7740, 5160, "RGB", 2048).save(buf, "JPEG", quality=80)
     return buf.getvalue()
 
 
 def progressive_jpeg_40mp() -> bytes:
     buf = io.BytesIO()
-    _canvas(7740, 5160, "RGB", 1024).save(buf, "JPEG", quality=80, progressive=True)
+    _canvas(7740, 5160, "RGB", 2048).save(buf, "JPEG", quality=80, progressive=True)
     return buf.getvalue()
 
 
 def webp_40mp() -> bytes:
     buf = io.BytesIO()
-    _canvas(7740, 5160, "RGBA", 1024).save(buf, "WEBP", quality=60, method=0)
+    _canvas(7740, 5160, "RGBA", 2048).save(buf, "WEBP", quality=60, method=0)
     return buf.getvalue()
 
 
