@@ -145,8 +145,9 @@ else:
         snap = resources.get_store().get_snapshot(uid, sid)
     if snap is not None:
         st.image(snap.png, width=480)
-        st.download_button(t("download_snapshot"), data=snap.png, file_name=f"snapshot-{snap.id}.png",
-                           mime="image/png", icon=":material/download:", key="hist_snap_dl", on_click="ignore")
+        st.download_button(t("download_snapshot"), data=lambda png=snap.png: png,  # made on click
+                           file_name=f"snapshot-{snap.id}.png", mime="image/png", icon=":material/download:", key="hist_snap_dl",
+                           on_click="ignore")
 
 # ---- delete ----------------------------------------------------------------------------------------
 with st.expander(t("delete_history_title"), icon=":material/delete:"):

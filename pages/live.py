@@ -239,5 +239,6 @@ if st.button(t("live_capture"), icon=":material/photo_camera:", key="live_captur
 capture = st.session_state.get(CAPTURE_KEY)
 if capture:
     st.image(capture, width=320)
-    st.download_button(t("live_capture_download"), data=capture, file_name="live-capture.png", mime="image/png",
-                       icon=":material/download:", key="live_capture_download", on_click="ignore")
+    st.download_button(t("live_capture_download"), data=lambda png=capture: png,  # made on click
+                       file_name="live-capture.png", mime="image/png", icon=":material/download:", key="live_capture_download",
+                       on_click="ignore")
