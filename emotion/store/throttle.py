@@ -60,8 +60,9 @@ class ThrottleRepository:
                         s.add(n)
                     if now - n.window_start > policy.name_window:
                         n.failures, n.window_start = 0, now
+                        stale = now - policy.name_window
                         s.execute(delete(LoginNameClient).where(LoginNameClient.name_key == name_key,
-                                                                LoginNameClient.last_failure < now - policy.name_window))
+                                                                LoginNameClient.last_failure < stale))
                     n.failures += 1
                     n.notice_failures += 1
                     pair = self._locked(s, LoginNameClient, name_key=name_key, client_key=client_key)
