@@ -31,7 +31,8 @@ def embed_uploads(files) -> tuple[list[tuple], list[str]]:
             errors.append(t("file_rejected", file=f.name, error=t("file_too_big", mb=uploads.MAX_UPLOAD_MB)))
             continue
         try:  # bounded memory: decoded at the analysed size, one of the process's analysis slots
-            with ANALYSIS_SLOTS.hold(on_wait=lambda n: waiting.info(t("sec_analysis_waiting", n=n), icon="⏳")):
+            with ANALYSIS_SLOTS.hold(on_wait=lambda n: waiting.info(t("sec_analysis_waiting", n=n),
+                                                               icon=":material/hourglass_top:")):
                 waiting.empty()
                 bgr = load_image(data, max_bytes=uploads.MAX_UPLOAD_BYTES, max_side=uploads.ANALYZE_MAX_SIDE)
                 faces = [r for r in analyzer.embed_faces(bgr) if r.embedding is not None]

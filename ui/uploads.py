@@ -84,7 +84,8 @@ def analyze_upload(data: bytes, user: dict, settings: Settings | None = None) ->
         analyzer = get_analyzer(s)
         waiting = st.empty()
         try:
-            with ANALYSIS_SLOTS.hold(on_wait=lambda n: waiting.info(t("sec_analysis_waiting", n=n), icon="⏳")):
+            with ANALYSIS_SLOTS.hold(on_wait=lambda n: waiting.info(t("sec_analysis_waiting", n=n),
+                                                               icon=":material/hourglass_top:")):
                 waiting.empty()
                 bgr = load_image(data, max_bytes=MAX_UPLOAD_BYTES, max_side=ANALYZE_MAX_SIDE)
                 faces = analyze_bgr(bgr, user, s, landmarks=True)

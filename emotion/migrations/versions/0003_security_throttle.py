@@ -1,7 +1,7 @@
 """Security: sign-in/sign-up throttling tables (issue 17).
 
 Revision ID: 0003_security_throttle
-Revises: 0001_initial (chain to 0002 when user settings land)
+Revises: 0002_user_settings
 Create Date: 2026-11-30
 
 ``login_clients`` (per client address, hashed), ``login_names`` (per normalised name, hashed,
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision: str = "0003_security_throttle"
-down_revision: str | Sequence[str] | None = "0001_initial"
+down_revision: str | Sequence[str] | None = "0002_user_settings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
