@@ -33,7 +33,7 @@ def test_history_people_chart_escapes_names():
     df = charts.with_emotion_category(frame)
     fig = charts.people_chart(df, "person")
     names = set(_names_in(fig))
-    assert {"&lt;a href=&quot;https://evil.example/&quot;&gt;click&lt;/a&gt;", "&lt;b&gt;bold&lt;/b&gt;",
+    assert {"&lt;a href=\"https://evil.example/\"&gt;click&lt;/a&gt;", "&lt;b&gt;bold&lt;/b&gt;",
             "Tom &amp; Jerry", "Ann"} <= names
     _no_markup(fig)
 
