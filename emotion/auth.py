@@ -259,13 +259,13 @@ def register(store: Store, name: str, password: str, confirm: str, *, client: st
     error = validate_username(name) or validate_password(password, confirm)
     if error:
         raise _rule_error(error)
+    now = now or datetime.now(timezone.utc)
+    wait = store.throttle_registration(client_key(client), now=now, policy=policy)  # counts every try
+    if wait is not None:
+        raise TooManyAttempts(wait, "sign-up")
     imitated = latin_lookalike(name)
     if imitated is not None and store.get_user_by_name(imitated) is not None:
         raise _taken()
-    now = now or datetime.now(timezone.utc)
-    wait = store.throttle_registration(client_key(client), now=now, policy=policy)
-    if wait is not None:
-        raise TooManyAttempts(wait, "sign-up")
     try:
         user = store.create_user(name, hash_password(password))
     except NameTaken as err:
