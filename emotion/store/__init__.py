@@ -2,7 +2,8 @@
 
 * Modules: `engine` (URL, connection, transactions, outage detection, migrations), `schema`
   (tables), `results` (plain frozen results), repositories `accounts`, `people`, `history`,
-  `snapshots`, `settings` (each user's settings, a small JSON object); `Store` combines them so pages call ``store.add_history(...)`` as before.
+  `snapshots`, `settings` (each user's settings, a small JSON object), `throttle` (sign-in/sign-up
+  counters, issue 17); `Store` combines them so pages call ``store.add_history(...)`` as before.
 
 * Where: `database_url(url)` picks the URL: the argument (e.g. from Streamlit secrets), else the
   ``DATABASE_URL`` environment variable, else an SQLite file ``emotion.db`` in
@@ -55,6 +56,7 @@ from emotion.store.results import (
 from emotion.store.schema import Base, Embedding, HistoryRow, Person, SnapshotRow, User
 from emotion.store.settings import SettingsRepository
 from emotion.store.snapshots import SnapshotsRepository
+from emotion.store.throttle import ThrottleRepository
 
 __all__ = [
     "Store", "open_store", "new_row_key", "database_url", "make_engine",
@@ -66,7 +68,7 @@ __all__ = [
 
 
 class Store(AccountsRepository, PeopleRepository, HistoryRepository, SnapshotsRepository, SettingsRepository,
-            Database):
+            ThrottleRepository, Database):
     """Engine + sessions (`Database`) and every repository's queries. Thread-safe; one per
     process is enough (cache it). Nothing is created on construction: call `migrate()` once at
     start (or use `open_store`)."""

@@ -1,7 +1,7 @@
 """History rows from videos and classroom sessions: offsets, the video's digest, a session id.
 
 Revision ID: 0005_video_sessions
-Revises: 0001_initial (the lead chains it to 0004 at merge: ids 0002-0004 belong to other branches)
+Revises: 0003_security_throttle (chained by the security branch; the lead chains it to 0004 at merge)
 Create Date: 2026-11-30
 
 * ``offset_s``: seconds from the start of the video (NULL for photos and the camera);
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_video_sessions"
-down_revision: str | Sequence[str] | None = "0002_user_settings"
+down_revision: str | Sequence[str] | None = "0003_security_throttle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
