@@ -35,7 +35,6 @@ _HIJACK = """
 """
 
 
-
 def test_second_browser_with_the_session_id_sees_the_login_page(tmp_path):
     chromium = require_browser()
     from playwright.sync_api import sync_playwright
