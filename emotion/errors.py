@@ -1,22 +1,25 @@
 """Typed engine errors: every error a user may see has a stable ``code`` and its ``params``; the UI
 translates the code (``ui.i18n.error_text``), the command line and the logs use the English text.
 
-Codes are dotted: ``auth.*`` (sign-up and sign-in), ``store.*`` (database and names), ``image.*``
-(unusable uploads). `MESSAGES` holds the English text of each code; a raise site may pass a more
-specific English sentence, but the code and params alone must say the same thing.
+Codes are dotted: ``auth.*`` (sign-up and sign-in, throttling), ``store.*`` (database and names),
+``image.*`` (unusable uploads), ``analysis.*`` (the server's analysis slots). `MESSAGES` holds the
+English text of each code; a raise site may pass a more specific English sentence, but the code and
+params alone must say the same thing.
 """
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["EngineError", "AuthError", "AccountLocked", "StoreError", "StoreUnavailable", "NameTaken",
-           "PersonNotFound", "InvalidName", "ImageError", "MESSAGES"]
+__all__ = ["EngineError", "AuthError", "AccountLocked", "TooManyAttempts", "StoreError", "StoreUnavailable",
+           "NameTaken", "PersonNotFound", "InvalidName", "ImageError", "AnalysisBusy", "MESSAGES"]
 
 MESSAGES: dict[str, str] = {
     "auth.username_missing": "Please enter a user name.",
     "auth.username_length": "A user name has {min} to {max} characters.",
     "auth.username_spaces": "A user name cannot contain spaces.",
     "auth.username_chars": "A user name may only contain letters, digits and _ . -",
+    "auth.username_mixed_scripts": "A user name cannot mix look-alike alphabets (such as Latin with Cyrillic "
+                                   "or Greek).",
     "auth.password_missing": "Please enter a password.",
     "auth.password_short": "The password must have at least {min} characters.",
     "auth.password_long": "The password can have at most {max} characters.",
@@ -26,6 +29,9 @@ MESSAGES: dict[str, str] = {
     "auth.locked": "Too many failed sign-ins: this account is locked for now. Please try again in about "
                    "{minutes} minute(s).",
     "auth.locked_later": "Too many failed sign-ins: this account is locked for now. Please try again later.",
+    "auth.too_many_attempts": "Too many attempts from this device. Please wait {seconds} s and try again.",
+    "auth.too_many_registrations": "Too many new accounts from this device lately. Please try again in "
+                                   "{seconds} s.",
     "store.unavailable": "The database is unreachable right now. Please try again in a moment.",
     "store.busy": "The database is busy with an upgrade; please try again in a minute.",
     "store.user_name_taken": "That user name is already taken.",
@@ -45,9 +51,10 @@ MESSAGES: dict[str, str] = {
     "image.bomb": "the image has too many pixels (over the {limit:.0f}-megapixel limit; a possible decompression bomb)",
     "image.no_pixels": "the image has no pixels ({width}x{height})",
     "image.html": "not an image: this is an HTML page (was a web page saved under an image name?)",
-    "image.svg": "SVG/XML files are not supported; upload a JPEG, PNG, WebP, BMP or GIF",
+    "image.svg": "SVG/XML files are not supported; upload a JPEG, PNG, WebP or BMP image",
     "image.pdf": "not an image: this is a PDF document",
-    "image.unknown_format": "not an image: the file is not in a recognised image format (use JPEG, PNG, WebP, BMP or GIF)",
+    "image.unknown_format": "not an image: the file is not in a recognised image format (use JPEG, PNG, WebP or BMP)",
+    "image.refused_format": "{format} files are not accepted; upload a JPEG, PNG, WebP or BMP image",
     "image.truncated": "the image file is truncated or corrupt ({detail})",
     "image.undecodable": "could not decode the image ({detail})",
     "image.not_found": "file not found: {name}",
@@ -55,6 +62,7 @@ MESSAGES: dict[str, str] = {
     "image.unreadable": "cannot read {name}: {detail}",
     "image.bad_source": "unsupported image source: {detail}",
     "image.bad_array": "not an image array ({detail})",
+    "analysis.busy": "The server is too busy to analyse your photo right now. Please try again in a minute.",
 }
 
 
@@ -99,6 +107,20 @@ class AccountLocked(AuthError):
                          f"in about {minutes} minute{'s' if minutes != 1 else ''}.", minutes=minutes)
 
 
+class TooManyAttempts(AuthError):
+    """This client (its address) failed or registered too often: it must wait `retry_after` (a
+    timedelta) before the next try; ``params["seconds"]`` is that wait, rounded up. Code
+    ``auth.too_many_attempts`` for sign-in, ``auth.too_many_registrations`` for sign-up."""
+
+    def __init__(self, retry_after: Any, what: str = "sign-in") -> None:
+        import math
+
+        self.retry_after = retry_after
+        seconds = max(1, math.ceil(retry_after.total_seconds()))
+        super().__init__("auth.too_many_attempts" if what == "sign-in" else "auth.too_many_registrations",
+                         seconds=seconds)
+
+
 # ---- the store -----------------------------------------------------------------------------------
 
 class StoreError(EngineError):
@@ -132,3 +154,14 @@ class InvalidName(StoreError, ValueError):
 
 class ImageError(EngineError, ValueError):
     """The input cannot be used as an image (``image.*``); ``str(e)`` is the English sentence."""
+
+
+# ---- analysis slots ------------------------------------------------------------------------------
+
+class AnalysisBusy(EngineError, RuntimeError):
+    """Every analysis slot stayed taken for the whole wait (`emotion.limits`); try again later
+    (code ``analysis.busy``; ``detail`` for the log only)."""
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__("analysis.busy")
+        self.detail = detail

@@ -9,8 +9,19 @@
 * empty files, files that are not images (HTML saved as .jpg, text), truncated JPEG/PNG (Pillow must
   decode the whole image cleanly, a partial decode is an error), decompression bombs (the pixel
   count is read from the header and checked *before* decoding), files over the byte limit;
-* 16-bit and palette PNG, CMYK / YCCK JPEG, animated GIF / WebP / APNG (first frame), grayscale and
-  bilevel, RGBA / LA / PA (composited on white), all 8 EXIF orientations, WebP, BMP, TIFF, 1x1 images.
+* 16-bit and palette PNG, CMYK / YCCK JPEG, animated WebP / APNG (first frame), grayscale and
+  bilevel, RGBA / LA / PA (composited on white, in uint8), all 8 EXIF orientations, WebP, BMP, 1x1
+  images.
+
+Only the formats in `ACCEPTED_FORMATS` (JPEG, PNG, WebP, BMP: what the upload pages name) are ever
+opened: Pillow is called with ``formats=``, so an EPS renamed ``.png`` never reaches Ghostscript and a
+TIFF, GIF or PSD renamed ``.png`` is refused with a message naming what it is.
+
+Bounded memory: with ``max_side`` the image is decoded *downscaled* where the format allows it (JPEG's
+DCT scaling via ``draft``, so the full-size pixels never exist) or reduced by an integer factor right
+after decoding (``Image.reduce``; the full-size frame is freed before anything else is allocated), and
+alpha is composited in uint8 on the reduced image. A 6300x6300 RGBA PNG thus costs one 8-bit frame
+(~160 MB) for a moment instead of several float32 copies (~2 GB).
 
 Limits: `max_pixels` (default `MAX_PIXELS`, 40 MP, env EMOTION_MAX_PIXELS) and `max_bytes` (default
 `MAX_BYTES`, 25 MB, env EMOTION_MAX_BYTES). The pixel limit is checked on the header's size before any
@@ -31,6 +42,15 @@ from emotion.errors import ImageError
 
 MAX_PIXELS = CONFIG.max_pixels
 MAX_BYTES = CONFIG.max_bytes
+#: the only formats ever opened (Pillow format ids)
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP")
+#: magic bytes of formats Pillow could open but we refuse, so that the message says what the file is
+_REFUSED_MAGIC = (
+    (b"%!PS", "PostScript/EPS"), (b"\xc5\xd0\xd3\xc6", "PostScript/EPS"), (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"), (b"8BPS", "Photoshop (PSD)"),
+    (b"\x00\x00\x01\x00", "ICO"), (b"icns", "ICNS"), (b"\x00\x00\x00\x0cjP  ", "JPEG 2000"),
+    (b"\xffO\xffQ", "JPEG 2000"), (b"DDS ", "DDS"), (b"qoif", "QOI"), (b"\x89HDF", "HDF5"),
+)
 _pil_guard_set = False
 
 
@@ -50,15 +70,22 @@ ImageSource = str | Path | bytes | bytearray | memoryview | np.ndarray | Any
 
 
 # ----------------------------------------------------------------------------- public API
-def load_image(src: ImageSource, *, max_pixels: int | None = None, max_bytes: int | None = None) -> np.ndarray:
-    """Decode `src` to a BGR uint8 (H, W, 3) C-contiguous array. Raises ImageError only."""
+def load_image(src: ImageSource, *, max_pixels: int | None = None, max_bytes: int | None = None,
+               max_side: int | None = None) -> np.ndarray:
+    """Decode `src` to a BGR uint8 (H, W, 3) C-contiguous array. Raises ImageError only.
+
+    With `max_side`, the result's longer side is at most `max_side` (never enlarged), and the image
+    is decoded downscaled where the format allows, so memory follows the output size, not the file's
+    (see the module docstring). An in-memory array is only converted and downscaled."""
     max_pixels = MAX_PIXELS if max_pixels is None else int(max_pixels)
     max_bytes = MAX_BYTES if max_bytes is None else int(max_bytes)
     if isinstance(src, np.ndarray):
-        return array_to_bgr(src)
+        return downscale_for_analysis(array_to_bgr(src), max_side)[0]
     data = _read_bytes(src, max_bytes)
     try:
-        return _decode(data, max_pixels)
+        bgr = _decode(data, max_pixels, max_side)
+        del data
+        return downscale_for_analysis(bgr, max_side)[0]
     except ImageError:
         raise
     except MemoryError:
@@ -158,17 +185,37 @@ def _sniff_not_image(data: bytes) -> ImageError:
         return ImageError("image.svg")
     if head.startswith(b"%pdf"):
         return ImageError("image.pdf")
+    refused = _refused_format(data)
+    if refused is not None:
+        return ImageError("image.refused_format", format=refused)
     return ImageError("image.unknown_format")
 
 
-def _decode(data: bytes, max_pixels: int) -> np.ndarray:
+def _refused_format(data: bytes) -> str | None:
+    """The name of a format Pillow could open but we refuse (by its magic bytes), else None."""
+    head = data[:16]
+    for magic, name in _REFUSED_MAGIC:
+        if head.startswith(magic):
+            return name
+    return None
+
+
+def _reduce_factor(w: int, h: int, max_side: int | None) -> int:
+    """The largest integer factor that keeps the longer side >= max_side (1: no reduction)."""
+    if not max_side or max_side <= 0:
+        return 1
+    return max(1, max(w, h) // int(max_side))
+
+
+def _decode(data: bytes, max_pixels: int, max_side: int | None = None) -> np.ndarray:
     from PIL import ImageOps, UnidentifiedImageError
 
     Image = _pil()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))  # reads the header only
+            # only our formats: no EPS (Ghostscript), TIFF, PSD, ... plugin is ever tried
+            img = Image.open(io.BytesIO(data), formats=list(ACCEPTED_FORMATS))  # reads the header only
     except UnidentifiedImageError:
         raise _sniff_not_image(data) from None
     except Image.DecompressionBombError:  # Pillow's own hard limit (2 x MAX_IMAGE_PIXELS)
@@ -183,6 +230,12 @@ def _decode(data: bytes, max_pixels: int) -> np.ndarray:
                              limit=max_pixels / 1e6)
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)  # animated: first frame
+        if img.format == "WEBP":
+            return _decode_webp(data, max_side, _orientation(img))
+        factor = _reduce_factor(w, h, max_side)
+        if factor > 1 and img.format == "JPEG":
+            # DCT scaling (1/2, 1/4, 1/8) while decoding: the full-size frame never exists
+            img.draft(img.mode, (-(-w // factor), -(-h // factor)))
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -192,11 +245,98 @@ def _decode(data: bytes, max_pixels: int) -> np.ndarray:
             if "truncated" in msg or isinstance(exc, EOFError) or "broken" in msg or "incomplete" in msg.lower():
                 raise ImageError("image.truncated", detail=msg) from None
             raise ImageError("image.undecodable", detail=msg) from None
+        img = _reduced(img, _reduce_factor(*img.size, max_side))
         try:
             oriented = ImageOps.exif_transpose(img)
         except Exception:  # a broken EXIF block must not lose the picture
             oriented = img
         return _pil_to_bgr(oriented if oriented is not None else img)
+
+
+#: pixels per strip when reducing: the full-size frame is never copied whole
+_STRIP_PIXELS = 2_000_000
+_METADATA_KEYS = ("exif", "Raw profile type exif", "XML:com.adobe.xmp", "xmp")
+
+
+def _reducible_mode(img) -> str | None:
+    """The mode to convert strips to before `reduce` (None: reduce as is)."""
+    mode = img.mode
+    if mode in ("P", "PA"):
+        return "RGBA" if ("transparency" in img.info or mode == "PA") else "RGB"
+    if mode == "1":
+        return "L"
+    if mode.startswith("I;16"):
+        return "I"
+    if mode in ("L", "LA", "RGB", "RGBA", "I", "F"):
+        return None
+    return "RGBA" if "A" in mode else "RGB"  # CMYK, YCbCr, LAB, HSV, ...
+
+
+def _reduced(img, factor: int):
+    """`img` shrunk by an integer `factor` (box filter, alpha-weighted), strip by strip: Pillow's
+    `reduce` of an RGBA or palette image would otherwise make a second full-size copy. The
+    full-size frame is released at once; EXIF/XMP metadata is kept for the orientation."""
+    if factor <= 1:
+        return img
+    Image = _pil()
+    w, h = img.size
+    target = _reducible_mode(img)
+    rows = max(factor, (_STRIP_PIXELS // max(1, w)) // factor * factor)
+    out = None
+    for y in range(0, h, rows):
+        tile = img.crop((0, y, w, min(h, y + rows)))
+        if target is not None:
+            tile = tile.convert(target)
+        small = tile.reduce(factor)
+        tile.close()
+        if out is None:
+            out = Image.new(small.mode, (-(-w // factor), -(-h // factor)))
+        out.paste(small, (0, y // factor))
+    out.info.update({k: v for k, v in img.info.items() if k in _METADATA_KEYS})
+    img.close()
+    return out
+
+
+def _orientation(img) -> int:
+    try:
+        return int(img.getexif().get(0x0112, 1) or 1)
+    except Exception:  # a broken EXIF block must not lose the picture
+        return 1
+
+
+def _orient(bgr: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1..8) to an array, as `ImageOps.exif_transpose` does to an image."""
+    ops = {2: (cv2.flip, 1), 3: (cv2.rotate, cv2.ROTATE_180), 4: (cv2.flip, 0),
+           6: (cv2.rotate, cv2.ROTATE_90_CLOCKWISE), 8: (cv2.rotate, cv2.ROTATE_90_COUNTERCLOCKWISE)}
+    if orientation in ops:
+        fn, arg = ops[orientation]
+        return fn(bgr, arg)
+    if orientation == 5:  # transpose
+        return np.ascontiguousarray(cv2.transpose(bgr))
+    if orientation == 7:  # transverse
+        return cv2.rotate(cv2.transpose(bgr), cv2.ROTATE_180)
+    return bgr
+
+
+def _decode_webp(data: bytes, max_side: int | None, orientation: int) -> np.ndarray:
+    """WebP through OpenCV: libwebp decodes straight into one BGR(A) buffer, where Pillow keeps
+    four full-size copies (~15 bytes a pixel). Alpha is composited in place, strip by strip, in
+    uint8, then the frame is shrunk to `max_side`. Animated files give their first frame."""
+    a = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if a is None or a.size == 0:
+        raise ImageError("image.truncated", "the WebP file is truncated or corrupt", detail="WebP")
+    if a.ndim == 3 and a.shape[2] == 4:
+        w = a.shape[1]
+        rows = max(1, _STRIP_PIXELS // max(1, w))
+        for y in range(0, a.shape[0], rows):
+            strip = a[y:y + rows]
+            strip[:, :, :3] = _composite_on_white(strip[:, :, :3], strip[:, :, 3])
+        a, _ = downscale_for_analysis(a, max_side)
+        a = np.ascontiguousarray(a[:, :, :3])
+    else:
+        a = array_to_bgr(a)
+        a, _ = downscale_for_analysis(a, max_side)
+    return np.ascontiguousarray(_orient(a, orientation))
 
 
 def _pil_to_bgr(img) -> np.ndarray:
@@ -249,8 +389,15 @@ def _to_uint8(a: np.ndarray) -> np.ndarray:
 
 
 def _composite_on_white(bgr: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Alpha over white in integer arithmetic: (c*a + 255*(255-a) + 127) // 255, rounded like float."""
     if alpha.min(initial=255) == 255:
         return np.ascontiguousarray(bgr)
-    a = alpha.astype(np.float32)[:, :, None] / 255.0
-    out = bgr.astype(np.float32) * a + 255.0 * (1.0 - a)
-    return np.ascontiguousarray(np.clip(np.rint(out), 0, 255).astype(np.uint8))
+    a = alpha.astype(np.uint16)[:, :, None]
+    out = bgr.astype(np.uint16)
+    out *= a
+    a = np.subtract(255, a, dtype=np.uint16)
+    a *= 255
+    out += a
+    out += 127
+    out //= 255
+    return np.ascontiguousarray(out.astype(np.uint8))

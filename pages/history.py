@@ -124,7 +124,8 @@ if frame is not None and not frame.empty:
                    "confidence": st.column_config.NumberColumn(t("col_confidence"), format="%.2f"),
                    "offset_s": st.column_config.NumberColumn(t("video_col_time_s"), format="%.1f")})
     st.dataframe(shown[cols], column_config=config, hide_index=True, width="stretch")
-    st.download_button(t("download_csv"), data=history_csv(frame), file_name=f"emotion-history-{start_d}-{end_d}.csv",
+    st.download_button(t("download_csv"), data=lambda: history_csv(frame),  # made on click
+                       file_name=f"emotion-history-{start_d}-{end_d}.csv",
                        mime="text/csv", icon=":material/download:", key="hist_csv", on_click="ignore",
                        help=t("csv_utc_note"))
 
@@ -144,8 +145,9 @@ else:
         snap = resources.get_store().get_snapshot(uid, sid)
     if snap is not None:
         st.image(snap.png, width=480)
-        st.download_button(t("download_snapshot"), data=snap.png, file_name=f"snapshot-{snap.id}.png",
-                           mime="image/png", icon=":material/download:", key="hist_snap_dl", on_click="ignore")
+        st.download_button(t("download_snapshot"), data=lambda png=snap.png: png,  # made on click
+                           file_name=f"snapshot-{snap.id}.png", mime="image/png", icon=":material/download:", key="hist_snap_dl",
+                           on_click="ignore")
 
 # ---- delete ----------------------------------------------------------------------------------------
 with st.expander(t("delete_history_title"), icon=":material/delete:"):

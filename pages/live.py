@@ -82,6 +82,7 @@ if not playing:
 
 @st.fragment(run_every=1.0 if playing else None)
 def live_panel() -> None:
+    gate.guard_fragment()  # a fragment run skips app.py's checks
     snap = stream.snapshot(10.0)
     if playing:
         gate.touch_session()  # watching the camera is activity
@@ -143,5 +144,6 @@ if st.button(t("live_capture"), icon=":material/photo_camera:", key="live_captur
 capture = st.session_state.get(CAPTURE_KEY)
 if capture:
     st.image(capture, width=320)
-    st.download_button(t("live_capture_download"), data=capture, file_name="live-capture.png", mime="image/png",
-                       icon=":material/download:", key="live_capture_download", on_click="ignore")
+    st.download_button(t("live_capture_download"), data=lambda png=capture: png,  # made on click
+                       file_name="live-capture.png", mime="image/png", icon=":material/download:",
+                       key="live_capture_download", on_click="ignore")

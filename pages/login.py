@@ -1,12 +1,15 @@
 """Login: user name + password in a form (typed values survive an error).
 
-Wrong user name and wrong password give the same message; after 5 failures the account is locked
-for 15 minutes (kept in the database by emotion.auth, so it holds across sessions)."""
+Wrong user name and wrong password give the same message; failures slow down the client that makes
+them (exponential back-off per address) and only many failures from many addresses lock a name, for
+an existing and an unknown name alike (emotion.auth / emotion.throttle, kept in the database). After
+such attacks the owner is told at the next sign-in."""
 from __future__ import annotations
 
 import streamlit as st
 
 from ui import gate, outage, resources
+from ui.auth_messages import login_notice_text
 from ui.i18n import error_text, t
 
 gate.ensure_gate()
@@ -30,16 +33,19 @@ with st.form("login_form", enter_to_submit=True):
     submitted = st.form_submit_button(t("login_button"), type="primary")
 
 if submitted:
-    from emotion.auth import AccountLocked, AuthError, login
+    from emotion.auth import AccountLocked, AuthError, TooManyAttempts, login_with_notice
 
     from ui import faceauth_step
 
-    user = None
+    user = notice = None
     with outage.db_guard():
         try:
-            user = login(resources.get_store(), name, password)
+            user, notice = login_with_notice(resources.get_store(), name, password,
+                                             client=gate.client_address())
         except AccountLocked as err:
             st.error(error_text(err), icon=":material/lock:")
+        except TooManyAttempts as err:
+            st.error(error_text(err), icon=":material/hourglass_top:")
         except AuthError as err:
             faceauth_step.audit_password_failure(name)
             st.error(error_text(err))
@@ -48,6 +54,9 @@ if submitted:
             gate.begin_second_factor(user)
         else:
             gate.sign_in(user)
+        notice_text = login_notice_text(notice)
+        if notice_text:
+            st.session_state[gate.NOTICE_KEY] = notice_text
         st.rerun()
 
 st.caption(t("no_account_yet"))

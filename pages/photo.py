@@ -15,6 +15,9 @@ st.title(t("photo_title"))
 flash = gate.pop_flash()
 if flash:
     st.success(flash)
+notice = st.session_state.pop(gate.NOTICE_KEY, None)
+if notice:
+    st.warning(notice, icon=":material/shield:")
 
 uploaded = st.file_uploader(t("photo_upload", mb=uploads.MAX_UPLOAD_MB), type=uploads.IMAGE_TYPES,
                             key="photo_upload", max_upload_size=uploads.MAX_UPLOAD_MB)
@@ -29,7 +32,12 @@ if uploaded is None:
 data = uploaded.getvalue()
 result = uploads.analyze_upload(data, user, settings)
 if result.error:
-    st.error(t("bad_image", error=error_text(result.error)), icon=":material/broken_image:")
+    from emotion.limits import AnalysisBusy
+
+    if isinstance(result.error, AnalysisBusy):  # the server, not the file: try again later
+        st.warning(error_text(result.error), icon=":material/hourglass_top:")
+    else:
+        st.error(t("bad_image", error=error_text(result.error)), icon=":material/broken_image:")
     st.stop()
 
 from emotion.draw import annotate, to_png  # noqa: E402 - only needed once there is a picture
@@ -83,7 +91,9 @@ else:
         st.caption(t("photo_in_history"))
 
 stem = (uploaded.name.rsplit(".", 1)[0] or "photo")[:80]
-st.download_button(t("download_png"), data=to_png(annotated), file_name=f"{stem}-annotated.png",
+# built when asked for (Streamlit runs the callable on the click): no PNG per rerun in memory, and
+# no /media/ URL holding it until the user wants it
+st.download_button(t("download_png"), data=lambda: to_png(annotated), file_name=f"{stem}-annotated.png",
                    mime="image/png", icon=":material/download:", key="photo_download", on_click="ignore")
 if result.timings:
     st.caption(t("timings", text=", ".join(f"{k} {v:.0f} ms" for k, v in result.timings.items())))

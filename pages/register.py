@@ -20,12 +20,14 @@ with st.form("register_form", enter_to_submit=True):
     submitted = st.form_submit_button(t("register_button"), type="primary")
 
 if submitted:
-    from emotion.auth import AuthError, register
+    from emotion.auth import AuthError, TooManyAttempts, register
 
     user = None
     with outage.db_guard():
         try:
-            user = register(resources.get_store(), name, password, confirm)
+            user = register(resources.get_store(), name, password, confirm, client=gate.client_address())
+        except TooManyAttempts as err:
+            st.error(error_text(err), icon=":material/hourglass_top:")
         except AuthError as err:
             st.error(error_text(err))
     if user is not None:

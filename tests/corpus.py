@@ -70,6 +70,11 @@ def _exif_rotated_jpeg(rgb: np.ndarray, orientation: int) -> bytes:
     return _pil_bytes(stored, "JPEG", quality=90, exif=exif.tobytes())
 
 
+#: a tiny valid EPS: opening it with Pillow's EPS plugin would run Ghostscript
+EPS_BYTES = (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 16 16\n"
+             b"newpath 0 0 moveto 16 16 lineto stroke\nshowpage\n%%EOF\n")
+
+
 def build() -> list[tuple[str, bytes, str]]:
     rgb = _astronaut_rgb()
     pil = Image.fromarray(rgb)
@@ -97,9 +102,9 @@ def build() -> list[tuple[str, bytes, str]]:
         ("sixteen_bit_gray.png", _pil_bytes(Image.fromarray((np.asarray(gray).astype(np.uint16) * 257)), "PNG"),
          "face"),
         ("cmyk.jpg", _pil_bytes(pil.convert("CMYK"), "JPEG", quality=90), "face"),
-        ("animated.gif", _pil_bytes(pil.convert("P"), "GIF", save_all=True,
-                                    append_images=[pil.transpose(Image.Transpose.FLIP_LEFT_RIGHT).convert("P")],
-                                    duration=100, loop=0), "face"),
+        ("animated.webp", _pil_bytes(pil, "WEBP", save_all=True,
+                                     append_images=[pil.transpose(Image.Transpose.FLIP_LEFT_RIGHT)],
+                                     duration=100, loop=0, quality=85), "face"),
         ("rgba.webp", _pil_bytes(pil.convert("RGBA"), "WEBP", quality=85), "face"),
         ("upscaled_2500.jpg", _pil_bytes(pil.resize((2500, 2500)), "JPEG", quality=85), "face"),
         ("wide_jpeg_named.png", jpeg, "face"),  # wrong extension, right content
@@ -134,6 +139,10 @@ def build() -> list[tuple[str, bytes, str]]:
         ("png_truncated_ihdr.png", png[:20], "error"),
         ("webp_header_only.webp", webp[:30], "error"),
         ("gif_header_only.gif", b"GIF89a\x10\x00\x10\x00", "error"),
+        # formats the page does not name are refused, whatever the extension (issue 17)
+        ("gif_renamed.png", _pil_bytes(pil.convert("P"), "GIF"), "error"),
+        ("tiff_renamed.png", _pil_bytes(pil, "TIFF"), "error"),
+        ("eps_renamed.png", EPS_BYTES, "error"),
         ("png_bad_crc.png", png[:29] + bytes([png[29] ^ 0xFF]) + png[30:], "error"),
         ("bomb_header_60000.png", _png_header_only(60000, 60000), "error"),
         ("bomb_header_1e9_wide.png", _png_header_only(1_000_000_000, 1), "error"),

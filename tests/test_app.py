@@ -256,6 +256,36 @@ def test_bad_files_lockout_and_outage_are_translated():
     assert error_text(ValueError("plain"), "zh") == "plain"  # untyped errors pass through
 
 
+def test_security_refusals_are_translated(store):
+    """Issue 17's refusals (throttling, look-alike names, refused formats, busy analysis slots) are
+    typed errors: their codes have labels in both languages, with the waiting time or the format."""
+    from datetime import timedelta
+
+    from emotion import auth
+    from emotion.errors import AnalysisBusy, TooManyAttempts
+    from emotion.imageio import ImageError, load_image
+    from emotion.throttle import ThrottlePolicy
+    from ui.i18n import error_text
+
+    assert error_text(TooManyAttempts(timedelta(seconds=2.2)), "zh") == ZH["err.auth.too_many_attempts"].format(
+        seconds=3)
+    with pytest.raises(auth.AuthError) as err:
+        auth.register(store, "аlice", PASSWORD, PASSWORD)  # a Cyrillic "а" among Latin letters
+    assert err.value.code == "auth.username_mixed_scripts"
+    assert error_text(err.value, "zh") == ZH["err.auth.username_mixed_scripts"]
+    policy = ThrottlePolicy(registrations=1)
+    auth.register(store, "first", PASSWORD, PASSWORD, client="192.0.2.9", policy=policy)
+    with pytest.raises(TooManyAttempts) as err:
+        auth.register(store, "second", PASSWORD, PASSWORD, client="192.0.2.9", policy=policy)
+    assert err.value.code == "auth.too_many_registrations" and err.value.params["seconds"] >= 1
+    assert error_text(err.value, "zh") == ZH["err.auth.too_many_registrations"].format(**err.value.params)
+    with pytest.raises(ImageError) as err:
+        load_image(b"GIF89a\x10\x00\x10\x00" + b"\x00" * 40)
+    assert err.value.code == "image.refused_format" and err.value.params == {"format": "GIF"}
+    assert error_text(err.value, "zh") == "不接受 GIF 文件；请上传 JPEG、PNG、WebP 或 BMP 图片"
+    assert error_text(AnalysisBusy("2 slots busy"), "zh") == ZH["err.analysis.busy"]
+
+
 def test_database_down_is_a_plain_message(monkeypatch, tmp_path):
     # port 1 on loopback: connection refused at once
     monkeypatch.setenv("DATABASE_URL", "mysql+pymysql://root@127.0.0.1:1/nothing")

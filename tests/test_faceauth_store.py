@@ -123,9 +123,16 @@ def test_failed_face_steps_lock_the_step_and_count_toward_the_account_lockout(st
     uid = _user(store).id
     signin.enrol(store, uid, _emb())
     for i in range(4):
-        out = signin.face_step_failed(store, uid, user_agent="Agent/1", now=T0 + timedelta(seconds=i))
+        out = signin.face_step_failed(store, uid, user_agent="Agent/1", now=T0 + timedelta(seconds=i),
+                                      client="203.0.113.9")
         assert out.locked_until is None
-        assert store.get_user(uid).failed_logins == i + 1  # the account's own counter moved too
+    # the failures count like wrong passwords: that client now has to wait, another client does not
+    from emotion.auth import TooManyAttempts, login
+
+    with pytest.raises(TooManyAttempts):
+        login(store, "alice", "correct horse battery", client="203.0.113.9", now=T0 + timedelta(seconds=4))
+    assert login(store, "alice", "correct horse battery", client="198.51.100.7",
+                 now=T0 + timedelta(seconds=4)).id == uid
     out = signin.face_step_failed(store, uid, now=T0 + timedelta(seconds=5))
     assert out.locked_until == T0 + timedelta(seconds=5) + timedelta(minutes=15)
     assert signin.face_step_locked_until(store, uid, now=T0 + timedelta(minutes=10)) == out.locked_until

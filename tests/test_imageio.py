@@ -151,10 +151,18 @@ def test_rgba_is_composited_on_white():
     assert out[0, 2, 2] == 255 and 120 <= out[0, 2, 0] <= 135
 
 
-def test_animated_gif_first_frame():
+def test_animated_gif_is_refused_by_name():
     frames = [Image.new("RGB", (8, 6), c) for c in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
     buf = io.BytesIO()
     frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=50, loop=0)
+    with pytest.raises(ImageError, match="GIF files are not accepted"):
+        load_image(buf.getvalue())
+
+
+def test_animated_webp_first_frame():
+    frames = [Image.new("RGB", (8, 6), c) for c in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    buf = io.BytesIO()
+    frames[0].save(buf, "WEBP", save_all=True, append_images=frames[1:], duration=50, loop=0, lossless=True)
     out = load_image(buf.getvalue())
     _check_bgr(out, 6, 8)
     b, g, r = out[3, 4].tolist()

@@ -73,7 +73,8 @@ def _recovery_form(store, user: dict) -> None:
         if used:
             left = None
             with outage.db_guard():
-                left = signin.redeem_recovery_code(store, user["id"], code, user_agent=user_agent())
+                left = signin.redeem_recovery_code(store, user["id"], code, user_agent=user_agent(),
+                                                    client=gate.client_address())
             if left is None:
                 st.error(t("fa_code_wrong"))
             else:
@@ -133,7 +134,7 @@ def render(pending: dict) -> None:
         elif status.state == FAILED:
             if not st.session_state.get(RECORDED_KEY):
                 st.session_state[RECORDED_KEY] = True
-                signin.face_step_failed(store, user["id"], user_agent=user_agent())
+                signin.face_step_failed(store, user["id"], user_agent=user_agent(), client=gate.client_address())
             st.error(t(f"fa_fail_{status.reason}"), icon="⛔")
             if st.button(t("fa_try_again"), key="fa_retry"):
                 _new_session(store, user["id"])

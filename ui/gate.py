@@ -1,14 +1,24 @@
-"""The session gate: who is signed in, the inactivity timeout, sign-in/out, and the run-through-app.py check.
+"""The session gate: who is signed in, the inactivity timeout, sign-in/out, the binding of a sign-in
+to the browser that made it, the client's address, and the run-through-app.py check.
 
 A folder named ``pages/`` makes a fresh Streamlit process start in its old multipage mode (see
-`ensure_gate`); every page calls `require_user` or `ensure_gate` first."""
+`ensure_gate`); every page calls `require_user` or `ensure_gate` first.
+
+Session binding (issue 17): whoever knows a session id can make Streamlit hand them that session
+(see `ui.browser_binding`). `sign_in` records the browser's fingerprint; `check_session` (every run,
+from app.py) and `touch_session` (fragment runs) sign the session out when the connected browser
+is another one. Sign-out runs the hooks pages registered with `on_sign_out` (the live page stops
+its background history writer there) before dropping the session's state."""
 from __future__ import annotations
 
+import logging
+import os
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 
 import streamlit as st
 
+from ui import browser_binding
 from ui.app_config import session_timeout
 from ui.i18n import t
 from ui.outage import db_guard, reset_outage
@@ -18,7 +28,15 @@ from ui.outage import db_guard, reset_outage
 USER_KEY = "auth_user"
 LAST_SEEN_KEY = "auth_last_seen"
 FLASH_KEY = "flash_message"
+#: a warning for the owner after attacks on their account (shown once, on the first page)
+NOTICE_KEY = "security_notice"
 _GATE_KEY = "_through_app"
+BINDING_KEY = "_auth_binding"
+_HOOKS_KEY = "_sign_out_hooks"
+#: the request header holding the client's address behind a reverse proxy (its last entry is used)
+CLIENT_IP_HEADER_ENV = "EMOTION_CLIENT_IP_HEADER"
+
+log = logging.getLogger(__name__)
 #: session_state keys that survive a log-out (everything else is the user's and is dropped)
 KEEP_ON_LOGOUT = ("lang",)
 
@@ -85,6 +103,59 @@ def clear_pending() -> None:
     st.session_state.pop(PENDING_KEY, None)
 
 
+def _context_value(kind: str, key: str) -> str | None:
+    """One cookie or header of the client connected now (None outside a browser session)."""
+    try:
+        value = getattr(st.context, kind).get(key)
+    except Exception:  # no client context (AppTest, a bare script run)
+        return None
+    return value if isinstance(value, str) else None
+
+
+def browser_fingerprint() -> str:
+    """The binding of the browser connected now (`ui.browser_binding.fingerprint`)."""
+    cookie = _context_value("cookies", browser_binding.XSRF_COOKIE)
+    agent = _context_value("headers", "User-Agent")
+    return browser_binding.fingerprint({browser_binding.XSRF_COOKIE: cookie} if cookie else {},
+                                       {"User-Agent": agent} if agent else {})
+
+
+def client_address() -> str | None:
+    """The client's address for throttling: the last entry of the header named by
+    EMOTION_CLIENT_IP_HEADER (set it behind a reverse proxy that writes that header), else the
+    websocket peer (``st.context.ip_address``; None for localhost)."""
+    header = os.environ.get(CLIENT_IP_HEADER_ENV, "").strip()
+    if header:
+        value = _context_value("headers", header)
+        if value and value.split(",")[-1].strip():
+            return value.split(",")[-1].strip()[:64]
+    try:
+        ip = st.context.ip_address
+    except Exception:
+        return None
+    return ip if isinstance(ip, str) and ip else None
+
+
+def on_sign_out(name: str, hook: Callable[[], Any]) -> None:
+    """Run `hook` when this session signs out (or another user signs in), before its state is
+    dropped. One hook per `name`; it must not call Streamlit commands that render."""
+    hooks = st.session_state.setdefault(_HOOKS_KEY, {})
+    hooks[name] = hook
+
+
+def _run_sign_out_hooks() -> None:
+    hooks = st.session_state.get(_HOOKS_KEY) or {}
+    for name, hook in list(hooks.items()):
+        try:
+            hook()
+        except Exception:  # noqa: BLE001 - a failing hook must not keep the session signed in
+            log.exception("sign-out hook %s failed", name)
+
+
+def _bound_here() -> bool:
+    return browser_binding.matches(st.session_state.get(BINDING_KEY), browser_fingerprint())
+
+
 def current_user() -> dict | None:
     """``{"id": int, "name": str}`` of the signed-in user, or None."""
     user = st.session_state.get(USER_KEY)
@@ -106,6 +177,7 @@ def sign_in(user: Any, keep_prefixes: tuple[str, ...] = ()) -> dict:
     _clear_session(keep_prefixes)
     st.session_state[USER_KEY] = info
     st.session_state[LAST_SEEN_KEY] = now_utc()
+    st.session_state[BINDING_KEY] = browser_fingerprint()
     _restore_settings(info["id"])
     return info
 
@@ -122,6 +194,7 @@ def _restore_settings(user_id: int) -> None:
 
 
 def _clear_session(keep_prefixes: tuple[str, ...] = ()) -> None:
+    _run_sign_out_hooks()
     for key in list(st.session_state.keys()):
         if key not in KEEP_ON_LOGOUT and not (keep_prefixes and str(key).startswith(keep_prefixes)):
             del st.session_state[key]
@@ -148,6 +221,10 @@ def check_session() -> dict | None:
     user = current_user()
     if user is None:
         return None
+    if not _bound_here():
+        log.warning("session of user id=%s reached from another browser: signed out", user["id"])
+        sign_out(flash=t("sec_session_moved"))
+        return None
     now = now_utc()
     last_seen = st.session_state.get(LAST_SEEN_KEY) or now
     if _expired(last_seen, now, session_timeout()):
@@ -157,10 +234,23 @@ def check_session() -> dict | None:
     return user
 
 
+def guard_fragment() -> None:
+    """Top of every fragment: a fragment run skips app.py, so the browser binding is checked here;
+    a session reached from another browser (or already signed out) reruns the whole app, which
+    then shows the login page."""
+    if current_user() is None:
+        st.rerun(scope="app")
+    if not _bound_here():
+        sign_out(flash=t("sec_session_moved"))
+        st.rerun(scope="app")
+
+
 def touch_session() -> None:
-    """Record activity without a full rerun (e.g. from a fragment)."""
-    if current_user() is not None:
-        st.session_state[LAST_SEEN_KEY] = now_utc()
+    """Record activity without a full rerun (e.g. from a fragment), after `guard_fragment`."""
+    if current_user() is None:
+        return
+    guard_fragment()
+    st.session_state[LAST_SEEN_KEY] = now_utc()
 
 
 def require_user() -> dict:

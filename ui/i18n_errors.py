@@ -7,6 +7,8 @@ EN: dict[str, str] = {
     "err.auth.username_length": "A user name has {min} to {max} characters.",
     "err.auth.username_spaces": "A user name cannot contain spaces.",
     "err.auth.username_chars": "A user name may only contain letters, digits and _ . -",
+    "err.auth.username_mixed_scripts": "A user name cannot mix look-alike alphabets (such as Latin with "
+                                       "Cyrillic or Greek).",
     "err.auth.password_missing": "Please enter a password.",
     "err.auth.password_short": "The password must have at least {min} characters.",
     "err.auth.password_long": "The password can have at most {max} characters.",
@@ -16,6 +18,9 @@ EN: dict[str, str] = {
     "err.auth.locked": "Too many failed sign-ins: this account is locked for now. "
                        "Please try again in about {minutes} minute(s).",
     "err.auth.locked_later": "Too many failed sign-ins: this account is locked for now. Please try again later.",
+    "err.auth.too_many_attempts": "Too many attempts from this device. Please wait {seconds} s and try again.",
+    "err.auth.too_many_registrations": "Too many new accounts from this device lately. "
+                                       "Please try again in {seconds} s.",
     "err.store.unavailable": "The database is unreachable right now. Please try again in a moment.",
     "err.store.busy": "The database is busy with an upgrade; please try again in a minute.",
     "err.store.user_name_taken": "That user name is already taken.",
@@ -35,10 +40,11 @@ EN: dict[str, str] = {
     "err.image.bomb": "the image has too many pixels (over the {limit:.0f}-megapixel limit)",
     "err.image.no_pixels": "the image has no pixels ({width}x{height})",
     "err.image.html": "not an image: this is an HTML page (was a web page saved under an image name?)",
-    "err.image.svg": "SVG/XML files are not supported; upload a JPEG, PNG, WebP, BMP or GIF",
+    "err.image.svg": "SVG/XML files are not supported; upload a JPEG, PNG, WebP or BMP image",
     "err.image.pdf": "not an image: this is a PDF document",
     "err.image.unknown_format": "not an image: the file is not in a recognised image format "
-                                "(use JPEG, PNG, WebP, BMP or GIF)",
+                                "(use JPEG, PNG, WebP or BMP)",
+    "err.image.refused_format": "{format} files are not accepted; upload a JPEG, PNG, WebP or BMP image",
     "err.image.truncated": "the image file is truncated or corrupt",
     "err.image.undecodable": "the image could not be decoded",
     "err.image.not_found": "file not found: {name}",
@@ -46,6 +52,7 @@ EN: dict[str, str] = {
     "err.image.unreadable": "the file could not be read",
     "err.image.bad_source": "this is not an image file",
     "err.image.bad_array": "this is not a usable image",
+    "err.analysis.busy": "The server is too busy to analyse your photo right now. Please try again in a minute.",
 }
 
 ZH: dict[str, str] = {
@@ -53,6 +60,7 @@ ZH: dict[str, str] = {
     "err.auth.username_length": "用户名长度为 {min} 到 {max} 个字符。",
     "err.auth.username_spaces": "用户名不能包含空格。",
     "err.auth.username_chars": "用户名只能包含字母、数字以及 _ . -",
+    "err.auth.username_mixed_scripts": "用户名不能混用外形相似的字母表（例如拉丁字母与西里尔字母或希腊字母）。",
     "err.auth.password_missing": "请输入密码。",
     "err.auth.password_short": "密码至少需要 {min} 个字符。",
     "err.auth.password_long": "密码最多 {max} 个字符。",
@@ -61,6 +69,8 @@ ZH: dict[str, str] = {
     "err.auth.wrong_credentials": "用户名或密码错误。",
     "err.auth.locked": "登录失败次数过多：该账户暂时被锁定。请在大约 {minutes} 分钟后重试。",
     "err.auth.locked_later": "登录失败次数过多：该账户暂时被锁定。请稍后重试。",
+    "err.auth.too_many_attempts": "此设备的尝试次数过多。请等待 {seconds} 秒后重试。",
+    "err.auth.too_many_registrations": "此设备最近创建的新账户过多。请在 {seconds} 秒后重试。",
     "err.store.unavailable": "暂时无法连接数据库，请稍后再试。",
     "err.store.busy": "数据库正在升级，请一分钟后再试。",
     "err.store.user_name_taken": "该用户名已被占用。",
@@ -80,9 +90,10 @@ ZH: dict[str, str] = {
     "err.image.bomb": "图片像素过多（超过 {limit:.0f} 百万像素的上限）",
     "err.image.no_pixels": "图片没有像素（{width}x{height}）",
     "err.image.html": "这不是图片：而是一个 HTML 网页（是否把网页存成了图片文件名？）",
-    "err.image.svg": "不支持 SVG/XML 文件；请上传 JPEG、PNG、WebP、BMP 或 GIF",
+    "err.image.svg": "不支持 SVG/XML 文件；请上传 JPEG、PNG、WebP 或 BMP 图片",
     "err.image.pdf": "这不是图片：而是一个 PDF 文档",
-    "err.image.unknown_format": "这不是图片：文件格式无法识别（请使用 JPEG、PNG、WebP、BMP 或 GIF）",
+    "err.image.unknown_format": "这不是图片：文件格式无法识别（请使用 JPEG、PNG、WebP 或 BMP）",
+    "err.image.refused_format": "不接受 {format} 文件；请上传 JPEG、PNG、WebP 或 BMP 图片",
     "err.image.truncated": "图片文件不完整或已损坏",
     "err.image.undecodable": "无法解码该图片",
     "err.image.not_found": "找不到文件：{name}",
@@ -90,4 +101,5 @@ ZH: dict[str, str] = {
     "err.image.unreadable": "无法读取该文件",
     "err.image.bad_source": "这不是图片文件",
     "err.image.bad_array": "这不是可用的图片",
+    "err.analysis.busy": "服务器太忙，暂时无法分析您的照片。请一分钟后重试。",
 }

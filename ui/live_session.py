@@ -1,10 +1,11 @@
 """This session's live-camera analyser: built with the cached Analyzer, the user's gallery refreshed in
-the background and a history writer to the store, rebuilt when the user or the models change."""
+the background and a history writer to the store, rebuilt when the user or the models change, and
+retired at sign-out (no rows for a signed-out user)."""
 from __future__ import annotations
 
 import streamlit as st
 
-from ui import app_config, outage, resources, user_settings
+from ui import app_config, gate, outage, resources, user_settings
 from ui.i18n import t
 
 STREAM_KEY = "live_stream"
@@ -69,4 +70,12 @@ def session_stream(user: dict, settings: user_settings.Settings):
         stream = _build_stream(user, settings, analyzer)
     st.session_state[STREAM_KEY] = stream
     st.session_state[STREAM_ID_KEY] = ident
+    gate.on_sign_out("live_stream", lambda: _retire(stream))
     return stream
+
+
+def _retire(stream) -> None:
+    """At sign-out: the camera callback may still hold `stream` and deliver frames, so history is
+    switched off first (no new rows for the old user), then what was buffered is written."""
+    stream.history_enabled = False
+    stream.stop(timeout=2.0)

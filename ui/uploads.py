@@ -16,20 +16,18 @@ from ui.outage import db_guard, show_db_error
 from ui.resources import gallery_version, get_analyzer, get_gallery, get_store
 from ui.user_settings import Settings, get_settings
 
-
-
 #: the app's own upload limit (Streamlit's server.maxUploadSize, 500 MB for videos, is the hard ceiling)
 MAX_UPLOAD_MB = 20
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
 
 
-#: photos are analysed at most this big (the engine maps boxes back to the original pixels)
+#: photos are decoded and analysed at most this big (the session keeps only this size)
 ANALYZE_MAX_SIDE = 1600
 #: annotated snapshots kept in the history are at most this big
 SNAPSHOT_MAX_SIDE = 1280
-#: how many analysed photos a session keeps (reruns of the page are free for these)
-PHOTO_CACHE_SIZE = 4
+#: the session keeps the last analysed photo only (at the analysed size; reruns of the page are free)
+PHOTO_CACHE_SIZE = 1
 PHOTO_CACHE_KEY = "photo_results"
 PHOTO_SAVED_KEY = "photo_saved"
 
@@ -50,21 +48,26 @@ def analyze_bgr(bgr, user: dict, settings: Settings | None = None, *, landmarks:
 
 @dataclass
 class PhotoResult:
-    """One analysed upload, kept in the session by file digest."""
+    """One analysed upload, kept in the session by file digest: the image at the analysed size
+    (at most `ANALYZE_MAX_SIDE`), never the full-size upload."""
 
     digest: str
-    bgr: Any = None                      # the decoded image (None when it could not be read)
+    bgr: Any = None                      # the decoded image, analysed size (None when it could not be read)
     faces: list = field(default_factory=list)
-    error: Exception | None = None       # why the file is not a usable image (typed: ui.i18n.error_text)
+    error: Exception | None = None       # ImageError, or AnalysisBusy (typed: ui.i18n.error_text)
     timings: dict = field(default_factory=dict)
 
 
 def analyze_upload(data: bytes, user: dict, settings: Settings | None = None) -> PhotoResult:
-    """Decode and analyse uploaded bytes, cached in the session per (file digest, models, gallery).
+    """Decode (at the analysed size) and analyse uploaded bytes, cached in the session per (file
+    digest, models, gallery); only the last result is kept.
 
-    Reruns of the page (toggling landmarks, the save checkbox, ...) cost nothing; a change of the
-    detector/threshold or of the user's people analyses again. Bad files give ``.error``."""
+    At most `emotion.limits.ANALYSIS_SLOTS` analyses run at once in the process: while waiting for
+    a slot the page says so, and a wait that times out is a message, not a hang. Reruns of the
+    page (toggling landmarks, the save checkbox, ...) cost nothing; a change of the detector/
+    threshold or of the user's people analyses again. Bad files give ``.error``."""
     from emotion.imageio import ImageError, load_image
+    from emotion.limits import ANALYSIS_SLOTS, AnalysisBusy
 
     s = settings or get_settings()
     d = digest(data)
@@ -72,19 +75,25 @@ def analyze_upload(data: bytes, user: dict, settings: Settings | None = None) ->
     cache: dict = st.session_state.setdefault(PHOTO_CACHE_KEY, {})
     if key in cache:
         return cache[key]
+    cache.clear()  # the previous photo goes before this one is decoded
     if len(data) > MAX_UPLOAD_BYTES:
         result = PhotoResult(d, error=ImageError("image.too_big_file", mb=len(data) / 2**20, limit_mb=MAX_UPLOAD_MB))
     else:
+        analyzer = get_analyzer(s)
+        waiting = st.empty()
         try:
-            bgr = load_image(data, max_bytes=MAX_UPLOAD_BYTES)
+            with ANALYSIS_SLOTS.hold(on_wait=lambda n: waiting.info(t("sec_analysis_waiting", n=n),
+                                                               icon=":material/hourglass_top:")):
+                waiting.empty()
+                bgr = load_image(data, max_bytes=MAX_UPLOAD_BYTES, max_side=ANALYZE_MAX_SIDE)
+                faces = analyze_bgr(bgr, user, s, landmarks=True)
         except ImageError as err:
             result = PhotoResult(d, error=err)
+        except AnalysisBusy as err:
+            waiting.empty()
+            return PhotoResult(d, error=err)  # not cached: the next rerun tries again
         else:
-            analyzer = get_analyzer(s)
-            faces = analyze_bgr(bgr, user, s, landmarks=True)
             result = PhotoResult(d, bgr=bgr, faces=faces, timings=dict(getattr(analyzer, "last_timings", {}) or {}))
-    while len(cache) >= PHOTO_CACHE_SIZE:
-        cache.pop(next(iter(cache)))
     cache[key] = result
     return result
 
@@ -188,22 +197,29 @@ def digest(data: bytes) -> str:
 
 def embed_uploads(settings: Settings, files: Any) -> tuple[list[tuple], list[str]]:
     """(items for Store.add_embeddings, error messages) for uploaded photos: one embedding (and a
-    JPEG thumbnail) per photo, from its largest face; photos without a face are rejected."""
+    JPEG thumbnail) per photo, from its largest face; photos without a face are rejected. Each photo
+    is decoded at the analysed size inside an analysis slot, like `analyze_upload`."""
     from emotion.imageio import ImageError, load_image
+    from emotion.limits import ANALYSIS_SLOTS, AnalysisBusy
 
     analyzer = get_analyzer(settings)
     items, errors = [], []
+    waiting = st.empty()
     for f in files:
         data = f.getvalue()
         if len(data) > MAX_UPLOAD_BYTES:
             errors.append(t("file_rejected", file=f.name, error=t("file_too_big", mb=MAX_UPLOAD_MB)))
             continue
-        try:
-            bgr = load_image(data, max_bytes=MAX_UPLOAD_BYTES)
-        except ImageError as err:
+        try:  # bounded memory: decoded at the analysed size, in one of the process's analysis slots
+            with ANALYSIS_SLOTS.hold(on_wait=lambda n: waiting.info(t("sec_analysis_waiting", n=n),
+                                                               icon=":material/hourglass_top:")):
+                waiting.empty()
+                bgr = load_image(data, max_bytes=MAX_UPLOAD_BYTES, max_side=ANALYZE_MAX_SIDE)
+                faces = [r for r in analyzer.embed_faces(bgr) if r.embedding is not None]
+        except (ImageError, AnalysisBusy) as err:
+            waiting.empty()
             errors.append(t("file_rejected", file=f.name, error=error_text(err)))
             continue
-        faces = [r for r in analyzer.embed_faces(bgr) if r.embedding is not None]
         if not faces:
             errors.append(t("file_no_face", file=f.name))
             continue

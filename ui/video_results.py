@@ -91,8 +91,9 @@ def show_result(result: Any, *, digest: str, file_stem: str) -> None:
                         key=f"video_dist_{digest[:16]}", width="stretch")
 
     c1, c2 = st.columns(2)
-    c1.download_button(t("video_download_csv"), data=csv_bytes(result), file_name=f"{file_stem}-emotions.csv",
-                       mime="text/csv", icon="⬇️", key="video_csv", on_click="ignore")
+    c1.download_button(t("video_download_csv"), data=lambda: csv_bytes(result),  # made on click
+                       file_name=f"{file_stem}-emotions.csv", mime="text/csv", icon="⬇️", key="video_csv",
+                       on_click="ignore")
     if result.annotated_path:
         try:
             with open(result.annotated_path, "rb") as fh:

@@ -3,8 +3,9 @@
 ``python -m emotion bench`` (photo, `emotion.bench.photo`), ``--live`` (the streaming path,
 `emotion.bench.live`), ``--load`` (concurrent sessions, `emotion.bench.load`), ``--video`` (a video
 file, `emotion.bench.video`), ``--scales`` (found rate per face size, every detector,
-`emotion.bench.scales`). A new benchmark adds
-a module here, its flags in `add_arguments` and a branch in `run`. The scenes all of them use are in
+`emotion.bench.scales`), ``--memory`` (peak memory of worst-case uploads, `emotion.bench.memory`).
+A new benchmark adds a module here, its flags in `add_arguments` and a branch in `run`. The scenes
+all of them use are in
 `emotion.bench.scenes`.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from emotion.bench import live, load, photo, scales, video
+    from emotion.bench import live, load, memory, photo, scales, video
 
     p.conflict_handler = "resolve"  # the live benchmark re-declares --live/--detector with the same meaning
     p.add_argument("--live", action="store_true", help="benchmark the live (streaming) path instead")
@@ -23,9 +24,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     video.add_arguments(p.add_argument_group("video benchmark (--video)"))
     p.add_argument("--scales", action="store_true", help="scale sweep: found rate per face size, every detector")
     scales.add_arguments(p.add_argument_group("scale sweep (--scales)"))
+    memory.add_arguments(p.add_argument_group("memory benchmark (--memory)"))
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "memory", False):
+        from emotion.bench import memory
+
+        return memory.run(args)
     if getattr(args, "video", False):
         from emotion.bench import video
 

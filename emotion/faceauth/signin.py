@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from emotion.faceauth import recovery
+from emotion.auth import record_second_factor_failure
 from emotion.faceauth.probe import RECOGNIZER
 
 METHOD_PASSWORD = "password"
@@ -54,10 +55,10 @@ def face_step_passed(store: Any, user_id: int, *, user_agent: str | None = None,
 
 
 def face_step_failed(store: Any, user_id: int, *, user_agent: str | None = None,
-                     now: datetime | None = None) -> FaceStepOutcome:
+                     now: datetime | None = None, client: str | None = None) -> FaceStepOutcome:
     now = _now(now)
     info = store.record_face_failure(user_id, now=now)
-    store.record_failed_login(user_id, now=now)  # lockout hook: a failed face step counts like a wrong password
+    record_second_factor_failure(store, user_id, client=client, now=now)  # counts like a wrong password
     store.add_signin_event(user_id, "failure", method=METHOD_FACE, failed_factor="face", user_agent=user_agent,
                            now=now)
     return FaceStepOutcome(info.locked_until if info is not None and info.locked_at(now) else None)
@@ -77,7 +78,7 @@ def password_only_success(store: Any, user_id: int, *, user_agent: str | None = 
 
 
 def redeem_recovery_code(store: Any, user_id: int, typed: object, *, user_agent: str | None = None,
-                         now: datetime | None = None) -> int | None:
+                         now: datetime | None = None, client: str | None = None) -> int | None:
     """Codes left after spending `typed`, or None when it is not an unused code of this user (that
     counts as a failed second factor, like a failed face step)."""
     now = _now(now)
@@ -86,7 +87,7 @@ def redeem_recovery_code(store: Any, user_id: int, typed: object, *, user_agent:
     left = store.spend_recovery_code(user_id, rows[idx][0], now=now) if idx is not None else None
     if left is None:
         store.record_face_failure(user_id, now=now)
-        store.record_failed_login(user_id, now=now)  # lockout hook
+        record_second_factor_failure(store, user_id, client=client, now=now)  # counts like a wrong password
         store.add_signin_event(user_id, "failure", method=METHOD_CODE, failed_factor="recovery_code",
                                user_agent=user_agent, now=now)
         return None

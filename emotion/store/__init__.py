@@ -3,7 +3,8 @@
 * Modules: `engine` (URL, connection, transactions, outage detection, migrations), `schema`
   (tables), `results` (plain frozen results), repositories `accounts`, `people`, `history`,
   `snapshots`, `settings` (each user's settings, a small JSON object), `faceauth` (face sign-in factor,
-  recovery codes, sign-in audit); `Store` combines them so pages call ``store.add_history(...)`` as before.
+  recovery codes, sign-in audit), `throttle` (sign-in/sign-up counters, issue 17); `Store` combines them
+  so pages call ``store.add_history(...)`` as before.
 
 * Where: `database_url(url)` picks the URL: the argument (e.g. from Streamlit secrets), else the
   ``DATABASE_URL`` environment variable, else an SQLite file ``emotion.db`` in
@@ -57,6 +58,7 @@ from emotion.store.results import (
 from emotion.store.schema import Base, Embedding, HistoryRow, Person, SnapshotRow, User
 from emotion.store.settings import SettingsRepository
 from emotion.store.snapshots import SnapshotsRepository
+from emotion.store.throttle import ThrottleRepository
 
 __all__ = [
     "Store", "open_store", "new_row_key", "database_url", "make_engine",
@@ -68,8 +70,7 @@ __all__ = [
 
 
 class Store(AccountsRepository, PeopleRepository, HistoryRepository, SnapshotsRepository, SettingsRepository,
-            FaceAuthRepository,
-            Database):
+            FaceAuthRepository, ThrottleRepository, Database):
     """Engine + sessions (`Database`) and every repository's queries. Thread-safe; one per
     process is enough (cache it). Nothing is created on construction: call `migrate()` once at
     start (or use `open_store`)."""

@@ -209,6 +209,42 @@ class UserSettingsRow(Base):
     updated: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class LoginClient(Base):
+    """Per client address (hashed): failed sign-ins, back-off, sign-ups (migration 0003)."""
+    __tablename__ = "login_clients"
+    __table_args__ = (_TABLE_ARGS,)
+
+    client_key: Mapped[str] = mapped_column(_key_string(40), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failure: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_allowed: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    registrations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    registration_window: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginName(Base):
+    """Per normalised name (hashed; existing or not): failures in the window, the hard lock, and
+    what to tell the owner at the next sign-in (migration 0003)."""
+    __tablename__ = "login_names"
+    __table_args__ = (_TABLE_ARGS,)
+
+    name_key: Mapped[str] = mapped_column(_key_string(40), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    notice_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    notice_locked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class LoginNameClient(Base):
+    """Which clients failed on which name (to count distinct clients; migration 0003)."""
+    __tablename__ = "login_name_clients"
+    __table_args__ = (_TABLE_ARGS,)
+
+    name_key: Mapped[str] = mapped_column(_key_string(40), primary_key=True)
+    client_key: Mapped[str] = mapped_column(_key_string(40), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failure: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 assert tuple(c for c in EMOTIONS) == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-
-

@@ -11,17 +11,10 @@ import io
 import os
 from typing import Any, Iterable, TextIO
 
+from emotion.csvsafe import escape_cell  # the one escaping every export uses
 from emotion.records import EMOTIONS
 
 CSV_COLUMNS = ("time_s", "frame", "track", "person", "x", "y", "w", "h", *EMOTIONS, "dominant")
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_cell(value: Any) -> Any:
-    """`value` made safe for a spreadsheet cell (text only; numbers pass through)."""
-    if isinstance(value, str) and value.startswith(_DANGEROUS):
-        return "'" + value
-    return value
 
 
 def csv_rows(result) -> Iterable[list[Any]]:

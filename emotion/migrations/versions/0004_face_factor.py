@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision: str = "0004_face_factor"
-down_revision: str | Sequence[str] | None = "0002_user_settings"
+down_revision: str | Sequence[str] | None = "0003_security_throttle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

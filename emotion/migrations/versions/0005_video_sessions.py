@@ -1,7 +1,7 @@
 """History rows from videos and classroom sessions: offsets, the video's digest, a session id.
 
 Revision ID: 0005_video_sessions
-Revises: 0001_initial (the lead chains it to 0004 at merge: ids 0002-0004 belong to other branches)
+Revises: 0003_security_throttle (chained by the security branch; the lead chains it to 0004 at merge)
 Create Date: 2026-11-30
 
 * ``offset_s``: seconds from the start of the video (NULL for photos and the camera);
