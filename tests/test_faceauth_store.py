@@ -130,9 +130,10 @@ def test_failed_face_steps_lock_the_step_and_count_toward_the_account_lockout(st
     from emotion.auth import TooManyAttempts, login
 
     with pytest.raises(TooManyAttempts):
-        login(store, "alice", "correct horse battery", client="203.0.113.9", now=T0 + timedelta(seconds=4))
+        login(store, "alice", "correct horse battery", client="203.0.113.9",
+              now=T0 + timedelta(seconds=3, milliseconds=500))  # the 4th failure (at 3 s) costs 1 s
     assert login(store, "alice", "correct horse battery", client="198.51.100.7",
-                 now=T0 + timedelta(seconds=4)).id == uid
+                 now=T0 + timedelta(seconds=3, milliseconds=500)).id == uid
     out = signin.face_step_failed(store, uid, now=T0 + timedelta(seconds=5))
     assert out.locked_until == T0 + timedelta(seconds=5) + timedelta(minutes=15)
     assert signin.face_step_locked_until(store, uid, now=T0 + timedelta(minutes=10)) == out.locked_until
