@@ -124,6 +124,8 @@ class StreamingAnalyzer:
         self._landmarks = bool(landmarks)
         #: switch history rows off and on while streaming (the page's "save" toggle)
         self.history_enabled = True
+        #: the classroom session the rows belong to (None: no session, or paused); set from any thread
+        self.session_id: int | None = None
         self.tracker = tracker or Tracker()
         self.landmark_every = max(1, int(landmark_every))
         self._plain_classifier = plain_twin(getattr(analyzer, "classifier", None)) if spread_tta else None
@@ -371,7 +373,7 @@ class StreamingAnalyzer:
             changed = (last is not None and now - last >= self.min_row_gap_s
                        and (f.dominant, f.identity.name) != st.row_state)
             if due or changed:
-                rows.append(make_row(f, now, source=self.source))
+                rows.append(make_row(f, now, source=self.source, session_id=self.session_id))
                 st.row_at, st.row_state = now, (f.dominant, f.identity.name)
         return rows
 

@@ -230,8 +230,11 @@ def store_sink(store: Any | Callable[[], Any], user_id: int, *, source: str = "c
     return sink
 
 
-def make_row(face: FaceRecord, when: float | datetime, *, source: str = "camera") -> dict:
-    """A history row (the dict form `Store.add_history` takes) with a fresh uuid `row_key`."""
+def make_row(face: FaceRecord, when: float | datetime, *, source: str = "camera",
+             session_id: int | None = None) -> dict:
+    """A history row (the dict form `Store.add_history` takes) with a fresh uuid `row_key`; it belongs
+    to the classroom session `session_id` when one is given (the session running when the row was
+    made: rows still buffered when the session ends or pauses keep it)."""
     ts = when if isinstance(when, datetime) else datetime.fromtimestamp(float(when), tz=timezone.utc)
     return {
         "row_key": str(uuid.uuid4()),
@@ -244,4 +247,5 @@ def make_row(face: FaceRecord, when: float | datetime, *, source: str = "camera"
         "confidence": float(face.confidence),
         "scores": None if face.scores is None else [float(v) for v in face.scores],
         "dominant": face.dominant,
+        "session_id": session_id,
     }
