@@ -71,7 +71,7 @@ class HtmlLabels:
     empty: str = "Nothing was recorded in this session."
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
     s = int(round(seconds))
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
@@ -102,7 +102,7 @@ def html_report(report: SessionReport, *, name: str, started: datetime, duration
         "{text-align:left}</style></head><body>",
         f"<h1>{e(name)}</h1>",
         f"<p>{e(L.started)}: {e(started.strftime('%Y-%m-%d %H:%M UTC'))} · {e(L.duration)}: "
-        f"{e(_clock(duration_s))} · {e(L.people)}: {len(report.people)}</p>",
+        f"{e(clock(duration_s))} · {e(L.people)}: {len(report.people)}</p>",
     ]
     if report.rows.empty:
         parts.append(f"<p>{e(L.empty)}</p>")
@@ -112,13 +112,13 @@ def html_report(report: SessionReport, *, name: str, started: datetime, duration
                      f"<th>{e(L.too_small)}</th></tr>")
         for who, r in report.shares.iterrows():
             cells = "".join(f"<td>{r[x]:.0%}</td>" for x in EMOTIONS)
-            parts.append(f"<tr><td>{e(str(who))}</td>{cells}<td>{e(_clock(r['seen_s']))}</td>"
-                         f"<td>{e(_clock(r['too_small_s']))}</td></tr>")
+            parts.append(f"<tr><td>{e(str(who))}</td>{cells}<td>{e(clock(r['seen_s']))}</td>"
+                         f"<td>{e(clock(r['too_small_s']))}</td></tr>")
         parts.append("</table>")
         if report.changes:
             parts.append(f"<h2>{e(L.changes)}</h2><ol>")
             for c in report.changes:
-                parts.append(f"<li>{e(_clock(c.start_s - report.bin_s))}–{e(_clock(c.end_s))}: "
+                parts.append(f"<li>{e(clock(c.start_s - report.bin_s))}–{e(clock(c.end_s))}: "
                              f"{e(emotion_label(c.before))} → {e(emotion_label(c.after))} "
                              f"({e(L.shift)} {c.shift:.2f})</li>")
             parts.append("</ol>")
