@@ -52,7 +52,9 @@ def prepare(df: pd.DataFrame, *, started: datetime | None = None, max_gap_s: flo
     if df.empty:
         return df.assign(who=pd.Series(dtype=object), t_s=pd.Series(dtype=float),
                          weight_s=pd.Series(dtype=float), scored=pd.Series(dtype=bool))
-    d = df.sort_values(["time"], kind="stable").reset_index(drop=True).copy()
+    # first appearance decides the order (and the unknowns' numbers); faces of one instant by track
+    d = df.assign(_t=df["track"].fillna(-1)).sort_values(["time", "_t"], kind="stable")
+    d = d.drop(columns=["_t"]).reset_index(drop=True)
     origin = pd.Timestamp(started) if started is not None else d["time"].iloc[0]
     if origin.tzinfo is None:
         origin = origin.tz_localize("UTC")

@@ -1,0 +1,187 @@
+"""Classroom sessions: the store (lifecycle, ownership on SQLite and MariaDB), the report's figures, the
+CSV and the HTML export, and one session end to end through the real engine.
+
+The report-math tests write known scores through the live path's own `HistoryWriter` + `store_sink`
+(rows made by `make_row` from FaceRecords), so everything after the models is real. The end-to-end
+test builds a clip at test time from real photos (``../shared/data/photos/wild_dev``: skipped outside
+CI when missing, FAILS under CI=true) and runs it through `StreamingAnalyzer` with the real models.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from emotion.live import HistoryWriter, make_row, store_sink
+from emotion.records import EMOTIONS, Box, FaceRecord, Identity
+from emotion.store import SessionEnded, SessionNotFound
+
+T0 = datetime(2026, 11, 3, 9, 0, 0, tzinfo=timezone.utc)
+PASSWORD = "correct horse 1"
+
+
+def _scores(emotion: str | None) -> np.ndarray | None:
+    if emotion is None:
+        return None
+    v = np.full(len(EMOTIONS), 0.02, np.float32)
+    v[EMOTIONS.index(emotion)] = 1.0 - 0.02 * (len(EMOTIONS) - 1)
+    return v
+
+
+def _write_known_session(store, uid: int, sid: int, ann_id: int) -> int:
+    """40 s at one row a second: Ann (recognised), two unknown faces (tracks 2 and 3) and, on track 2's
+    last 10 s, nothing classifiable (too small). 0-19 s everybody happy, 20-39 s everybody sad, except
+    track 3, which is neutral throughout. Written through HistoryWriter -> store_sink."""
+    writer = HistoryWriter(store_sink(store, uid, source="camera"), start=False)
+    rows = []
+    for i in range(40):
+        when = T0 + timedelta(seconds=i)
+        mood = "happy" if i < 20 else "sad"
+        faces = [
+            FaceRecord(Box(10, 10, 60, 60), 0.9, identity=Identity("Ann", 0.3, ann_id), scores=_scores(mood), track_id=1),
+            FaceRecord(Box(100, 10, 60, 60), 0.9, scores=_scores(None if i >= 30 else mood), track_id=2),
+            FaceRecord(Box(200, 10, 60, 60), 0.9, scores=_scores("neutral"), track_id=3),
+        ]
+        rows += [make_row(f, when, session_id=sid) for f in faces]
+    writer.put(rows)
+    assert writer.stop(timeout=30)
+    return len(rows)
+
+
+def _user(store, name: str) -> int:
+    return store.create_user(name, "x" * 60).id
+
+
+# ---- lifecycle ------------------------------------------------------------------------------------
+
+
+def test_pause_resume_end_durations(store):
+    uid = _user(store, "teacher")
+    s = store.start_session(uid, "  Maths   3B, Tuesday ", time=T0)
+    assert s.name == "Maths 3B, Tuesday" and s.state == "running"
+    assert store.pause_session(uid, s.id, time=T0 + timedelta(seconds=100)).state == "paused"
+    assert store.resume_session(uid, s.id, time=T0 + timedelta(seconds=160)).state == "running"
+    store.pause_session(uid, s.id, time=T0 + timedelta(seconds=200))
+    ended = store.end_session(uid, s.id, time=T0 + timedelta(seconds=230))  # ends a pause in progress
+    assert ended.state == "ended"
+    assert ended.duration_s(T0 + timedelta(days=1)) == pytest.approx(230 - 60 - 30)
+    with pytest.raises(SessionEnded):
+        store.resume_session(uid, s.id)
+    assert store.end_session(uid, s.id, time=T0 + timedelta(seconds=999)).ended == T0 + timedelta(seconds=230)
+    with pytest.raises(ValueError):
+        store.start_session(uid, "   ")
+    with pytest.raises(ValueError):
+        store.start_session(uid, "x" * 101)
+
+
+# ---- ownership (SQLite and MariaDB) ---------------------------------------------------------------
+
+
+def test_one_user_cannot_open_export_rename_or_delete_anothers_session(store):
+    alice, mallory = _user(store, "alice"), _user(store, "mallory")
+    ann = store.add_person(alice, "Ann").id
+    s = store.start_session(alice, "Alice's lesson", time=T0)
+    n = _write_known_session(store, alice, s.id, ann)
+    for call in (lambda: store.get_session(mallory, s.id), lambda: store.session_frame(mallory, s.id),
+                 lambda: store.rename_session(mallory, s.id, "mine"), lambda: store.delete_session(mallory, s.id),
+                 lambda: store.pause_session(mallory, s.id), lambda: store.end_session(mallory, s.id)):
+        with pytest.raises(SessionNotFound):
+            call()
+    assert store.list_sessions(mallory) == []
+    # mallory's rows naming alice's session are kept, but not filed under it
+    store.add_history(mallory, [make_row(FaceRecord(Box(0, 0, 50, 50), 0.9, scores=_scores("happy")), T0,
+                                         session_id=s.id)], source="camera")
+    assert store.history_frame(mallory)["session_id"].isna().all()
+    mine = store.get_session(alice, s.id)
+    assert (mine.name, mine.state, mine.rows, mine.people) == ("Alice's lesson", "running", n, 3)
+    assert len(store.session_frame(alice, s.id)) == n
+    # the owner renames and deletes: the rows go with it, other rows stay
+    assert store.rename_session(alice, s.id, "Maths").name == "Maths"
+    other = store.add_history(alice, [make_row(FaceRecord(Box(0, 0, 50, 50), 0.9, scores=_scores("sad")), T0)])
+    assert store.delete_session(alice, s.id) == n
+    with pytest.raises(SessionNotFound):
+        store.get_session(alice, s.id)
+    assert store.history_count(alice) == other == 1
+    assert store.history_count(mallory) == 1
+
+
+# ---- report figures, CSV, HTML -----------------------------------------------------------------------
+
+
+def test_report_figures_and_csv_of_known_scores(store):
+    from emotion.sessions import build_report
+    from emotion.sessions.export import csv_text, html_report
+
+    uid = _user(store, "teacher")
+    ann = store.add_person(uid, "Ann").id
+    s = store.start_session(uid, "=HYPERLINK(\"x\") <b>3B</b>", time=T0)
+    n = _write_known_session(store, uid, s.id, ann)
+    store.end_session(uid, s.id, time=T0 + timedelta(seconds=40))
+    [listed] = store.list_sessions(uid)
+    assert (listed.rows, listed.people, listed.duration_s(T0)) == (n, 3, 40.0)
+
+    report = build_report(store.session_frame(uid, s.id), started=s.started, duration_s=40.0)
+    assert report.people == ["Ann", "unknown 1", "unknown 2"]          # unknowns per track, not merged
+    assert report.bin_s == 2.0
+    sh = report.shares
+    assert sh.loc["Ann", "happy"] == pytest.approx(0.5) and sh.loc["Ann", "sad"] == pytest.approx(0.5)
+    # track 2: 20 s happy, 10 s sad, 10 s too small (not guessed)
+    assert sh.loc["unknown 1", "happy"] == pytest.approx(20 / 30)
+    assert sh.loc["unknown 1", "sad"] == pytest.approx(10 / 30)
+    assert sh.loc["unknown 1", "too_small_s"] == pytest.approx(10.0)
+    assert sh.loc["unknown 1", "seen_s"] == pytest.approx(40.0)
+    assert sh.loc["unknown 2", "neutral"] == pytest.approx(1.0)
+    # the class changed once, at 20 s: happy -> sad
+    top = report.changes[0]
+    assert (top.start_s, top.before, top.after) == (20.0, "happy", "sad")
+    assert len(report.changes) == 2 and report.changes[1].start_s == 30.0  # track 2 stops being scored
+    assert report.changes[0].shift > report.changes[1].shift
+    # distribution over time: before 20 s two thirds happy, after 30 s half sad half neutral
+    d = report.distribution
+    assert d.loc[0.0, "happy"] == pytest.approx(2 / 3) and d.loc[0.0, "neutral"] == pytest.approx(1 / 3)
+    assert d.loc[32.0, "sad"] == pytest.approx(0.5) and d.loc[32.0, "neutral"] == pytest.approx(0.5)
+    assert len(report.timelines["Ann"]) == 40
+
+    # CSV: one line per row, escaped session name, too-small rows flagged with empty scores
+    lines = list(csv.DictReader(io.StringIO(csv_text(report, s.name))))
+    assert len(lines) == n
+    assert {r["session"] for r in lines} == {"'" + s.name}
+    small = [r for r in lines if r["too_small"] == "1"]
+    assert len(small) == 10 and {r["person"] for r in small} == {"unknown 1"} and small[0]["happy"] == ""
+    ann_rows = [r for r in lines if r["person"] == "Ann"]
+    assert [r["dominant"] for r in ann_rows].count("happy") == 20
+
+    page = html_report(report, name=s.name, started=s.started, duration_s=40.0)
+    assert "<b>3B</b>" not in page and "&lt;b&gt;3B&lt;/b&gt;" in page
+    # plotly.js inlined (no <script src=...>): the file opens offline
+    assert not re.search(r"<script[^>]*\bsrc=", page) and len(page) > 1_000_000
+    assert len(re.findall(r"Plotly\.newPlot", page)) == 3 + 3               # 3 class charts + 3 timelines
+
+
+def test_csv_escapes_names_of_people():
+    import pandas as pd
+
+    from emotion.sessions import build_report
+    from emotion.sessions.export import csv_text
+
+    df = pd.DataFrame({"time": pd.to_datetime([T0, T0 + timedelta(seconds=1)], utc=True), "source": "camera",
+                       "person": ["+Bob", "@x"], "person_id": [1, 2], "track": [1, 2], "media_digest": None,
+                       **{e: [1.0 if e == "happy" else 0.0] * 2 for e in EMOTIONS}, "dominant": "happy"})
+    rows = list(csv.DictReader(io.StringIO(csv_text(build_report(df), "-1"))))
+    assert [r["person"] for r in rows] == ["'+Bob", "'@x"] and rows[0]["session"] == "'-1"
+
+
+def test_a_recognised_track_names_its_earlier_unknown_rows():
+    import pandas as pd
+
+    from emotion.sessions.report import prepare
+
+    df = pd.DataFrame({"time": pd.to_datetime([T0 + timedelta(seconds=i) for i in range(4)], utc=True),
+                       "source": "camera", "person": ["unknown", "Ann", "unknown", "unknown"],
+                       "person_id": [None, 1, None, None], "track": [5, 5, 5, 6], "media_digest": None,
+                       **{e: [0.5] * 4 for e in EMOTIONS}, "dominant": "happy"})
+    assert list(prepare(df)["who"]) == ["Ann", "Ann", "Ann", "unknown 1"]
