@@ -74,17 +74,23 @@ def _info(r: SessionRow, rows: int = 0, people: int = 0) -> SessionInfo:
 
 
 def _people(pairs: Any) -> dict[int, int]:
-    """{session_id: people seen} from distinct (session_id, person_id, name, track_id) tuples."""
-    seen: dict[int, set] = {}
-    for sid, pid, name, track in pairs:
-        if pid is not None:
-            key: tuple = ("id", pid)
-        elif name and name != UNKNOWN:
-            key = ("name", name)        # recognised then, deleted since: the name as seen
+    """{session_id: people seen} from distinct (session_id, person_id, name, source, media_digest,
+    track_id) tuples, counted as the report counts them (`emotion.sessions.report.prepare`): a
+    recognised person once, an unknown face once per track, unless that track was recognised too."""
+    known: dict[int, set] = {}
+    named_tracks: dict[int, set] = {}
+    unknown_tracks: dict[int, set] = {}
+    for sid, pid, name, source, digest, track in pairs:
+        where = (source, digest or "", track)
+        if pid is not None or (name and name != UNKNOWN):
+            # by name, as the report does (a person deleted since keeps the name as seen)
+            known.setdefault(sid, set()).add(name)
+            named_tracks.setdefault(sid, set()).add(where)
         else:
-            key = ("track", track)      # an unknown face: one per track
-        seen.setdefault(sid, set()).add(key)
-    return {sid: len(keys) for sid, keys in seen.items()}
+            unknown_tracks.setdefault(sid, set()).add(where)
+    sids = set(known) | set(unknown_tracks)
+    return {sid: len(known.get(sid, ())) + len(unknown_tracks.get(sid, set()) - named_tracks.get(sid, set()))
+            for sid in sids}
 
 
 class SessionsRepository:
@@ -114,8 +120,8 @@ class SessionsRepository:
             row = self._owned(s, user_id, session_id)
             n = int(s.scalar(select(func.count(HistoryRow.id)).where(
                 HistoryRow.user_id == int(user_id), HistoryRow.session_id == row.id)) or 0)
-            pairs = s.execute(select(HistoryRow.session_id, HistoryRow.person_id, HistoryRow.name,
-                                     HistoryRow.track_id).distinct().where(
+            pairs = s.execute(select(HistoryRow.session_id, HistoryRow.person_id, HistoryRow.name, HistoryRow.source,
+                                     HistoryRow.media_digest, HistoryRow.track_id).distinct().where(
                 HistoryRow.user_id == int(user_id), HistoryRow.session_id == row.id)).all()
             return _info(row, n, _people(pairs).get(row.id, 0))
 
@@ -128,8 +134,8 @@ class SessionsRepository:
             counts = dict(s.execute(select(HistoryRow.session_id, func.count(HistoryRow.id)).where(
                 HistoryRow.user_id == uid, HistoryRow.session_id.is_not(None))
                 .group_by(HistoryRow.session_id)).all())
-            pairs = s.execute(select(HistoryRow.session_id, HistoryRow.person_id, HistoryRow.name,
-                                     HistoryRow.track_id).distinct().where(
+            pairs = s.execute(select(HistoryRow.session_id, HistoryRow.person_id, HistoryRow.name, HistoryRow.source,
+                                     HistoryRow.media_digest, HistoryRow.track_id).distinct().where(
                 HistoryRow.user_id == uid, HistoryRow.session_id.is_not(None))).all()
             people = _people(pairs)
             return [_info(r, int(counts.get(r.id, 0)), people.get(r.id, 0)) for r in rows]
