@@ -38,6 +38,8 @@ def face_label(face: FaceRecord) -> tuple[str, str]:
     emo = ""
     if face.scores is not None:
         emo = f"{face.dominant} {face.dominant_score:.2f}"
+    elif getattr(face, "too_small", False):
+        emo = "too small"
     return name, emo
 
 

@@ -170,6 +170,10 @@ def test_recognition_is_cached_per_track_and_refreshed(analyzer, gallery, moving
             calls.append(1)
             return self._inner.embed(bgr, lm)
 
+        def embed_many(self, bgr, shapes):  # the live path batches a frame's faces
+            calls.extend([1] * len(shapes))
+            return self._inner.embed_many(bgr, shapes)
+
     clock = FakeClock()
     stream = stream_for(Counting(analyzer), clock, gallery_provider=lambda: gallery, warmup=False)
     run_frames(stream, moving_frames, clock)  # 90 frames = 3 s: at 0, 1.5 s (and not yet at 3.0 s)

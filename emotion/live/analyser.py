@@ -35,7 +35,7 @@ from emotion.live.landmarks import track_landmarks
 from emotion.live.recognition import Recognition
 from emotion.live.smoothing import plain_twin, smooth
 from emotion.live.state import state_of
-from emotion.live.writer import HistoryWriter, make_row
+from emotion.live.writer import HistoryWriter, due_rows
 from emotion.records import EMOTIONS, UNKNOWN, Box, Detection, FaceRecord, Identity
 from emotion.tracking import Tracker
 
@@ -83,6 +83,10 @@ class StreamingAnalyzer:
     warmup: run each model once at construction (see `warmup`).
     source: the history rows' source: "camera", or "video" when frames come from a file (then pass
         each frame's `timestamp` to `process`).
+    detect_every: fast mode: run the detector every this many frames and move the tracks by their
+        velocity in between (a classroom: a tiled detector is too slow to run every frame).
+    min_classify_px: a face whose box is narrower or lower than this is not classified: its record
+        says ``too_small`` and has no scores (the FER model would only guess); 0 = classify all.
     """
 
     def __init__(self, analyzer: Any, *, mode: str = "fast", gallery_provider: Callable[[], Any] | None = None,
@@ -93,7 +97,8 @@ class StreamingAnalyzer:
                  max_faces: int = 10, draw: bool = True, clock: Callable[[], float] = time.time,
                  tracker: Tracker | None = None, recognition: str = "inline",
                  landmark_every: int = 2, max_embeds_per_frame: int = 1, spread_tta: bool = True,
-                 warmup: bool = True, source: str = "camera") -> None:
+                 warmup: bool = True, source: str = "camera", detect_every: int = 1,
+                 min_classify_px: int = 0) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.analyzer = analyzer
@@ -112,6 +117,8 @@ class StreamingAnalyzer:
         self.fast_detector = fast_detector
         self.detect_width = int(detect_width)
         self.accurate_every = max(1, int(accurate_every))
+        self.detect_every = max(1, int(detect_every))
+        self.min_classify_px = int(min_classify_px)
         self.recognize_every_s = float(recognize_every_s)
         self.ema_alpha = float(ema_alpha)
         self.row_interval_s = float(row_interval_s)
@@ -246,7 +253,9 @@ class StreamingAnalyzer:
     def _detect(self, bgr: np.ndarray, now: float) -> list[Detection] | None:
         """This frame's detections, or None on an in-between frame of the accurate mode."""
         if self._mode == "fast":
-            return detect_downscaled(self.fast_detector.detect, bgr, max_width=self.detect_width or None)
+            if self._frame_no % self.detect_every == 0 or not self.tracker.tracks:
+                return detect_downscaled(self.fast_detector.detect, bgr, max_width=self.detect_width or None)
+            return None
         if self._frame_no % self.accurate_every == 0 or not self.tracker.tracks:
             return list(self.analyzer.detect(bgr))
         return None
@@ -259,7 +268,7 @@ class StreamingAnalyzer:
         t = time.perf_counter()
         dets = self._detect(bgr, now)
         self._frame_no += 1
-        if dets is None:  # accurate mode, between two detections: move the live tracks
+        if dets is None:  # between two detections: move the live tracks
             tracks = [tr for tr in self.tracker.tracks if now - tr.last_seen <= self.tracker.max_age_s]
             pairs = [(tr, Detection(tr.predicted(now).clip(w, h), state_of(tr).confidence))
                      for tr in tracks]
@@ -297,6 +306,7 @@ class StreamingAnalyzer:
 
         faces: list[FaceRecord] = []
         crop_src: list[Any] = []  # per face: its landmarks, or its Detection (eye keypoints) without
+        jobs: list[tuple[int, np.ndarray]] = []  # this frame's embeddings, asked for in one batch
         for det, track in zip(dets, matched):
             st = state_of(track)
             st.confidence = det.confidence
@@ -312,27 +322,34 @@ class StreamingAnalyzer:
                 stage["landmarks"] += (time.perf_counter() - t) * 1000.0
             if want_embed:
                 st.embed_pending = now
-                t = time.perf_counter()
-                if self._recognition.start(track.track_id, bgr, lm, now):
-                    stage["embed"] += (time.perf_counter() - t) * 1000.0
-                result = self._recognition.take(track.track_id)  # the synchronous path has it already
-                if result is not None:
-                    st.accept_embedding(result)
+                jobs.append((track.track_id, lm))
+            faces.append(FaceRecord(box=det.box, confidence=float(det.confidence),
+                                    landmarks=lm if self._landmarks else None, track_id=track.track_id,
+                                    too_small=min(det.box.w, det.box.h) < self.min_classify_px))
+            crop_src.append(lm if lm is not None else det)
+        if jobs:
+            t = time.perf_counter()
+            if self._recognition.start_many(bgr, jobs, now):
+                stage["embed"] += (time.perf_counter() - t) * 1000.0
+        for face, track in zip(faces, matched):
+            st = state_of(track)
+            result = self._recognition.take(track.track_id) if jobs else None  # the synchronous path
+            if result is not None:
+                st.accept_embedding(result)
             if not has_gallery:
                 st.identity = None
-                identity = Identity()
+                face.identity = Identity()
             elif st.embedding is not None and (st.identity is None or gallery_changed):
-                st.identity = identity = gallery.match(st.embedding)
+                st.identity = face.identity = gallery.match(st.embedding)
             else:
-                identity = st.identity or Identity()
-            faces.append(FaceRecord(box=det.box, confidence=float(det.confidence),
-                                    landmarks=lm if self._landmarks else None, identity=identity,
-                                    track_id=track.track_id, embedding=st.embedding))
-            crop_src.append(lm if lm is not None else det)
+                face.identity = st.identity or Identity()
+            face.embedding = st.embedding
 
         # emotion: one batched call for every face of the frame, then the per-track EMA
-        if faces and getattr(self.analyzer, "classifier", True) is not None:
+        classify = [i for i, f in enumerate(faces) if not f.too_small]
+        if classify and getattr(self.analyzer, "classifier", True) is not None:
             t = time.perf_counter()
+            crop_src = [crop_src[i] for i in classify]
             if self._plain_classifier is not None:
                 # TTA spread over time: the plain crop on even frames, its mirror image on odd ones;
                 # the per-track EMA averages the two as the classifier's own TTA would, at half the cost
@@ -345,7 +362,8 @@ class StreamingAnalyzer:
             else:
                 probs = np.stack([np.asarray(self.analyzer.classify(bgr, f), np.float32).reshape(-1)
                                   for f in crop_src])
-            for face, track, p in zip(faces, matched, probs):
+            for i, p in zip(classify, probs):
+                face, track = faces[i], matched[i]
                 st = state_of(track)
                 st.ema = smooth(st.ema, p, self.ema_alpha)
                 face.scores = st.ema.copy()
@@ -356,26 +374,8 @@ class StreamingAnalyzer:
         return faces, stage
 
     def _history_rows(self, faces: list[FaceRecord], now: float) -> list[dict]:
-        """One row per track per `row_interval_s`; sooner (but not within `min_row_gap_s`) when the
-        smoothed dominant emotion or the name changes. A new track's first row waits (up to
-        `row_interval_s`) for its first recognition, so it is not written as "unknown" needlessly."""
-        rows = []
-        for f in faces:
-            track = self.tracker.get(f.track_id) if f.track_id is not None else None
-            if track is None:
-                continue
-            st = state_of(track)
-            last = st.row_at
-            if last is None and st.embed_pending is not None and st.embedding is None \
-                    and now - track.first_seen < self.row_interval_s:
-                continue
-            due = last is None or now - last >= self.row_interval_s - 1e-9
-            changed = (last is not None and now - last >= self.min_row_gap_s
-                       and (f.dominant, f.identity.name) != st.row_state)
-            if due or changed:
-                rows.append(make_row(f, now, source=self.source, session_id=self.session_id))
-                st.row_at, st.row_state = now, (f.dominant, f.identity.name)
-        return rows
+        return due_rows(faces, self.tracker, now, row_interval_s=self.row_interval_s,
+                        min_row_gap_s=self.min_row_gap_s, source=self.source, session_id=self.session_id)
 
     def _fps(self, now: float) -> float | None:
         with self._state_lock:
