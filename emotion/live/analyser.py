@@ -33,6 +33,7 @@ import numpy as np
 from emotion.detect.base import detect_downscaled
 from emotion.live.landmarks import track_landmarks
 from emotion.live.recognition import Recognition
+from emotion.live.rolling import rolling_step
 from emotion.live.smoothing import plain_twin, smooth
 from emotion.live.state import state_of
 from emotion.live.writer import HistoryWriter, due_rows
@@ -87,6 +88,8 @@ class StreamingAnalyzer:
         velocity in between (a classroom: a tiled detector is too slow to run every frame).
     min_classify_px: a face whose box is narrower or lower than this is not classified: its record
         says ``too_small`` and has no scores (the FER model would only guess); 0 = classify all.
+    rolling: fast mode: an `emotion.live.rolling.RollingTiles` - small faces in a big frame, a share
+        of the frame's tiles scanned per frame (the classroom), instead of `fast_detector`.
     """
 
     def __init__(self, analyzer: Any, *, mode: str = "fast", gallery_provider: Callable[[], Any] | None = None,
@@ -98,7 +101,7 @@ class StreamingAnalyzer:
                  tracker: Tracker | None = None, recognition: str = "inline",
                  landmark_every: int = 2, max_embeds_per_frame: int = 1, spread_tta: bool = True,
                  warmup: bool = True, source: str = "camera", detect_every: int = 1,
-                 min_classify_px: int = 0) -> None:
+                 min_classify_px: int = 0, rolling: Any = None) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.analyzer = analyzer
@@ -119,6 +122,7 @@ class StreamingAnalyzer:
         self.accurate_every = max(1, int(accurate_every))
         self.detect_every = max(1, int(detect_every))
         self.min_classify_px = int(min_classify_px)
+        self.rolling = rolling
         self.recognize_every_s = float(recognize_every_s)
         self.ema_alpha = float(ema_alpha)
         self.row_interval_s = float(row_interval_s)
@@ -266,9 +270,12 @@ class StreamingAnalyzer:
         h, w = bgr.shape[:2]
         stage: dict[str, float] = {"detect": 0.0, "landmarks": 0.0, "embed": 0.0, "classify": 0.0}
         t = time.perf_counter()
-        dets = self._detect(bgr, now)
+        rolling = self.rolling is not None and self._mode == "fast"
+        dets = None if rolling else self._detect(bgr, now)
         self._frame_no += 1
-        if dets is None:  # between two detections: move the live tracks
+        if rolling:  # a share of the tiles scanned, the other tracks carried
+            dets, matched = rolling_step(self.rolling, self.tracker, bgr, now, self._frame_no, self.max_faces)
+        elif dets is None:  # between two detections: move the live tracks
             tracks = [tr for tr in self.tracker.tracks if now - tr.last_seen <= self.tracker.max_age_s]
             pairs = [(tr, Detection(tr.predicted(now).clip(w, h), state_of(tr).confidence))
                      for tr in tracks]
@@ -302,7 +309,8 @@ class StreamingAnalyzer:
             if has_gallery and st.embed_pending is None and (
                     st.embedding is None or now - st.embedded_at >= self.recognize_every_s):
                 want.append((st.embedding is not None, st.embedded_at, track.track_id))
-        embed_now = {tid for _, _, tid in sorted(want)[: self.max_embeds_per_frame]}
+        embed_now = set() if self._recognition.busy() else \
+            {tid for _, _, tid in sorted(want)[: self.max_embeds_per_frame]}
 
         faces: list[FaceRecord] = []
         crop_src: list[Any] = []  # per face: its landmarks, or its Detection (eye keypoints) without
@@ -340,7 +348,7 @@ class StreamingAnalyzer:
                 st.identity = None
                 face.identity = Identity()
             elif st.embedding is not None and (st.identity is None or gallery_changed):
-                st.identity = face.identity = gallery.match(st.embedding)
+                st.identity = face.identity = st.vote(gallery.match(st.embedding), reset=gallery_changed)
             else:
                 face.identity = st.identity or Identity()
             face.embedding = st.embedding

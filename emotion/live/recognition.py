@@ -275,6 +275,12 @@ class Recognition:
         self._embed_job(list(jobs), bgr, now)
         return True
 
+    def busy(self) -> bool:
+        """True while the worker process still has a batch in hand: the next batch waits (writing
+        it now would block the frame on the pipe until the worker reads it)."""
+        pending = getattr(self._pool, "_pending", None) if self.mode == "process" else None
+        return bool(pending)
+
     def take_all(self) -> dict[int, tuple[np.ndarray | None, float]]:
         """Every finished result, removed."""
         with self._lock:
