@@ -326,3 +326,27 @@ def test_a_session_end_to_end_through_the_real_engine(store):
     lines = list(csv.DictReader(io.StringIO(csv_text(report, session.name))))
     assert len(lines) == len(frame) and {r["person"] for r in lines} == set(report.people)
     assert store.list_sessions(uid)[0].people == 3
+
+
+def test_a_video_saved_into_a_session_files_its_rows_there(store):
+    """The Video page's "save into a session": the rows carry the session, and saving the same video
+    outside the session and into it keeps both (the session is part of the row key)."""
+    from emotion.video.analyse import VideoResult, VideoRow
+    from emotion.video.decode import VideoInfo
+    from emotion.video.history import history_rows
+
+    uid = _user(store, "teacher")
+    s = store.start_session(uid, "Video lesson", time=T0)
+    info = VideoInfo("a.mp4", 1, "mp4", "h264", 640, 480, 0, 30.0, 3.0, 90, False)
+    rows = [VideoRow(i * 0.5, i, track, "unknown", None, (0, 0, 50, 50),
+                     tuple(float(x) for x in _scores("happy" if i < 3 else "sad")), None)
+            for i in range(6) for track in (1, 2)]
+    result = VideoResult(info=info, rate=2.0, mode="fast", rows=rows)
+    plain = history_rows(result, user_id=uid, digest="ab" * 32, started_at=T0)
+    filed = history_rows(result, user_id=uid, digest="ab" * 32, started_at=T0, session_id=s.id)
+    assert store.add_history(uid, plain, source="video") == 6
+    assert store.add_history(uid, filed, source="video") == 6
+    assert store.add_history(uid, filed, source="video") == 0           # saved once per session
+    frame = store.session_frame(uid, s.id)
+    assert len(frame) == 6 and set(frame["source"]) == {"video"} and store.history_count(uid) == 12
+    assert store.get_session(uid, s.id).people == 2
