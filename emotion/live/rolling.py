@@ -6,8 +6,9 @@ of about 200 px. Scanning the whole frame that way costs some 80 windows; `Rolli
 different `per_frame` of them on each frame (round robin: every window once per cycle of
 ``ceil(len(windows) / per_frame)`` frames), so every frame costs the same. The analyser
 (`StreamingAnalyzer`, ``rolling=``) keeps a track alive between two scans of its region by carrying
-its predicted box, and only for up to `hold_cycles` cycles after its last real detection, so a face
-that left is dropped.
+its last box, for up to `hold_cycles` cycles after its last real detection (one missed scan of its
+region is forgiven: the detector misses a small face now and then), so a face that left is dropped
+within about a second.
 
 Windows overlap by `overlap` px (at least the largest face expected), so every face lies whole in
 some window; a face cut by a scanned window's inner edge is dropped there (the neighbouring window
@@ -33,6 +34,12 @@ def windows_for(width: int, height: int, tile: int, overlap: int) -> list[tuple[
 
     tw, th = min(tile, width), min(tile, height)
     return [(x, y, tw, th) for y in starts(height) for x in starts(width)]
+
+
+def _near(a: Box, b: Box) -> bool:
+    """The same face, roughly: overlapping, or centres within half a face of each other."""
+    (ax, ay), (bx, by) = a.center(), b.center()
+    return a.iou(b) >= 0.1 or math.hypot(ax - bx, ay - by) <= 0.5 * max(a.w, b.w)
 
 
 def _merge(dets: list[Detection], iou: float = 0.3) -> list[Detection]:
@@ -108,12 +115,16 @@ def rolling_step(rolling: RollingTiles, tracker: Any, bgr: np.ndarray, now: floa
     carried = []
     for tr in tracker.tracks:
         st = state_of(tr)
-        box = tr.predicted(now).clip(w, h)
+        # the last box as it is: a carried box fed back to the tracker must not move it (a velocity
+        # applied to its own prediction frame after frame would walk the box off the face)
+        box = tr.box.clip(w, h)
         if box.w <= 1 or box.h <= 1 or frame_no - st.detected_frame > hold:
             continue
-        if RollingTiles.inside(tr.box, scanned):  # its region was scanned: found there, or gone
+        # its region was scanned and it was not found: gone - unless the previous scan found it (the
+        # detector misses a small face now and then; one missed scan is forgiven)
+        if RollingTiles.inside(tr.box, scanned) and frame_no - st.detected_frame > rolling.cycle_frames() + 1:
             continue
-        if any(box.iou(d.box) >= 0.3 for d in found):
+        if any(_near(box, d.box) for d in found):  # found again (maybe a little off): no second box
             continue
         carried.append(Detection(box, st.confidence))
     dets = (found + carried)[:max_faces]
