@@ -194,6 +194,8 @@ def add_arguments(parser: argparse._ActionsContainer) -> None:
                         help="classroom: side of the rolling scan's windows in px (default 200: 40 px faces)")
     parser.add_argument("--tiles-per-frame", type=int, default=12,
                         help="classroom: windows scanned per frame (default 12)")
+    parser.add_argument("--classify-every", type=int, default=2,
+                        help="classroom: classify each face every N frames, half the class per frame (default 2)")
     parser.add_argument("--camera-fps", type=float, default=15.0,
                         help="classroom: frames carry a camera's timestamps at this rate (default 15), so "
                              "tracking and the recognition schedule behave as at that speed on a loaded "
@@ -221,7 +223,7 @@ def run_classroom(args: argparse.Namespace) -> int:
     stream = StreamingAnalyzer(analyzer, mode="fast", rolling=rolling, gallery_provider=lambda: gallery,
                                landmarks=False, recognition=getattr(args, "recognition", "process"),
                                recognize_every_s=float(args.recognize_every), max_embeds_per_frame=6,
-                               max_faces=4 * n_faces, min_classify_px=24)
+                               max_faces=4 * n_faces, min_classify_px=24, classify_every=int(args.classify_every))
     n_windows = len(windows_for(FRAME_W, FRAME_H, rolling.tile, rolling.overlap))
     fps = float(getattr(args, "camera_fps", 15.0) or 0.0)
     t0 = time.time()

@@ -59,22 +59,17 @@ class StreamingAnalyzer:
         `accurate_every` frames, velocity-predicted boxes in between).
     gallery_provider: ``() -> Gallery | None``, called once per frame; it must be cheap (see
         `RefreshingGallery`). None: no recognition, every face is "unknown".
-    history_sink: a `HistoryWriter`, or a callable ``(rows: list[dict])`` wrapped in one. None: no
-        history rows.
+    history_sink: a `HistoryWriter` or a callable ``(rows: list[dict])`` (wrapped in one); None: no rows.
     landmarks: compute and draw the 68 points every frame.
     fast_detector: the BlazeFace detector (default ``emotion.registry.get_detector("blazeface")``).
     clock: wall-clock seconds (``time.time``); tracks, the chart buffer and row times use it, so tests
         can drive time.
-    recognition: where embeddings are computed.
-        "inline" (default): in `process`, at most `max_embeds_per_frame` a frame; deterministic.
-        "process": in a worker process (one per server process and recogniser, started here, its
-        model loaded there through `emotion.registry`); the frame only cuts the 150x150 chip and
-        the name appears a few frames later. dlib's ResNet holds the GIL for its whole forward pass
-        (measured: a worker *thread* stalls the video thread as long as the embedding takes), so
-        only a process takes that cost off the frames. Falls back to inline if the worker dies.
-        "thread": a worker thread; useful only for recognisers that release the GIL.
-    max_embeds_per_frame: at most this many embeddings per frame (1), new tracks first, so the
-        recognition cost is spread over frames instead of stalling one.
+    recognition: where embeddings are computed: "inline" (default; in `process`; deterministic),
+        "process" (a worker process per server process and recogniser: the frame only cuts the
+        chips; dlib's ResNet holds the GIL, so a *thread* would stall the video; falls back to inline
+        if the worker dies) or "thread" (only for recognisers that release the GIL).
+    max_embeds_per_frame: at most this many embeddings per frame (1), new tracks first, sent as one
+        batch (and none while the worker still has the last batch), spreading the cost over frames.
     landmark_every: recompute dlib's 68 points every this many frames per track (2 by default); in
         between, the last points follow the box (translation + scale). 1: every frame.
     spread_tta: when the Analyzer's classifier averages each crop with its mirror image (fer_cnn's
@@ -84,12 +79,11 @@ class StreamingAnalyzer:
     warmup: run each model once at construction (see `warmup`).
     source: the history rows' source: "camera", or "video" when frames come from a file (then pass
         each frame's `timestamp` to `process`).
-    detect_every: fast mode: run the detector every this many frames and move the tracks by their
-        velocity in between (a classroom: a tiled detector is too slow to run every frame).
-    min_classify_px: a face whose box is narrower or lower than this is not classified: its record
-        says ``too_small`` and has no scores (the FER model would only guess); 0 = classify all.
-    rolling: fast mode: an `emotion.live.rolling.RollingTiles` - small faces in a big frame, a share
-        of the frame's tiles scanned per frame (the classroom), instead of `fast_detector`.
+    detect_every: fast mode: detect every this many frames, tracks moved by their velocity between.
+    min_classify_px: a face narrower or lower than this is not classified: ``too_small``, no scores.
+    rolling: fast mode: an `emotion.live.rolling.RollingTiles` (small faces in a big frame).
+    classify_every: classify each face every this many frames (its own phase, so a frame's batch
+        holds 1/n of the faces; the EMA carries the scores between); 1 = every face every frame.
     """
 
     def __init__(self, analyzer: Any, *, mode: str = "fast", gallery_provider: Callable[[], Any] | None = None,
@@ -101,7 +95,7 @@ class StreamingAnalyzer:
                  tracker: Tracker | None = None, recognition: str = "inline",
                  landmark_every: int = 2, max_embeds_per_frame: int = 1, spread_tta: bool = True,
                  warmup: bool = True, source: str = "camera", detect_every: int = 1,
-                 min_classify_px: int = 0, rolling: Any = None) -> None:
+                 min_classify_px: int = 0, rolling: Any = None, classify_every: int = 1) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.analyzer = analyzer
@@ -123,6 +117,7 @@ class StreamingAnalyzer:
         self.detect_every = max(1, int(detect_every))
         self.min_classify_px = int(min_classify_px)
         self.rolling = rolling
+        self.classify_every = max(1, int(classify_every))
         self.recognize_every_s = float(recognize_every_s)
         self.ema_alpha = float(ema_alpha)
         self.row_interval_s = float(row_interval_s)
@@ -354,7 +349,12 @@ class StreamingAnalyzer:
             face.embedding = st.embedding
 
         # emotion: one batched call for every face of the frame, then the per-track EMA
-        classify = [i for i, f in enumerate(faces) if not f.too_small]
+        n = self.classify_every
+        classify = [i for i, (f, tr) in enumerate(zip(faces, matched)) if not f.too_small and (
+            n == 1 or state_of(tr).ema is None or (tr.track_id + self._frame_no) % n == 0)]
+        for f, tr in zip(faces, matched):  # the faces not in this frame's batch keep their scores
+            if not f.too_small and state_of(tr).ema is not None:
+                f.scores = state_of(tr).ema.copy()
         if classify and getattr(self.analyzer, "classifier", True) is not None:
             t = time.perf_counter()
             crop_src = [crop_src[i] for i in classify]
