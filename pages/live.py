@@ -143,6 +143,8 @@ stream.mode = mode
 stream.landmarks = show_landmarks
 # a classroom session (ui.sessions_live) stamps its id on the stream's rows; a running one saves them
 session = sessions_live.session_controls(user, stream)
+sessions_live.classroom_mode(stream, st.toggle(t("sess_many_faces"), key="live_many_faces",
+                                               help=t("sess_many_faces_help")))
 stream.history_enabled = save or stream.session_id is not None
 if getattr(stream.analyzer, "classifier_error", None):
     st.warning(t("classifier_missing"), icon="⚠️")

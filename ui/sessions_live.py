@@ -43,6 +43,22 @@ def active_session(uid: int) -> SessionInfo | None:
     return _act("get_session", uid, sid)
 
 
+def classroom_mode(stream, on: bool) -> None:
+    """Many small faces (a class on one camera): a rolling tile scan instead of the 320 px pass, up to
+    40 faces, half the class classified per frame, faces under 24 px flagged "too small". Off: the
+    page's usual set-up (one to a few faces near the camera)."""
+    if on and stream.rolling is None:
+        from emotion import registry
+        from emotion.detect import FAST_DETECTOR
+        from emotion.live.rolling import RollingTiles
+
+        stream.rolling = RollingTiles(registry.get_detector(FAST_DETECTOR))
+        stream.max_faces, stream.classify_every, stream.min_classify_px = 40, 2, 24
+    elif not on and stream.rolling is not None:
+        stream.rolling = None
+        stream.max_faces, stream.classify_every, stream.min_classify_px = 10, 1, 0
+
+
 def session_controls(user: dict, stream) -> SessionInfo | None:
     """The controls; sets ``stream.session_id`` (the running session, else None). Returns the session."""
     uid = int(user["id"])
