@@ -81,3 +81,15 @@ def test_a_face_too_small_to_classify_is_flagged_not_guessed(analyzer, astronaut
     assert writer.stop(timeout=10) and len(rows) == 3
     assert all(r["scores"] is None and r["dominant"] is None for r in rows)
     assert faces[0].to_dict()["too_small"] is True
+
+
+def test_a_tracks_name_is_voted_so_one_poor_match_does_not_rename_it():
+    from emotion.live.state import TrackState
+    from emotion.records import Identity
+
+    st = TrackState()
+    ann, bob, nobody = Identity("Ann", 0.3, 1), Identity("Bob", 0.5, 2), Identity()
+    assert [st.vote(i).name for i in (ann, nobody, ann, bob, nobody, nobody)] == \
+        ["Ann", "Ann", "Ann", "Ann", "Ann", "Ann"]
+    assert [st.vote(nobody).name for _ in range(2)] == ["Ann", "unknown"]   # 5 x unknown (2.5) > 2 x Ann
+    assert st.vote(bob, reset=True).name == "Bob"                           # the gallery changed: start over

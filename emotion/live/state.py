@@ -41,14 +41,16 @@ class TrackState:
     row_state: tuple[str | None, str] | None = None
 
     def vote(self, identity: Identity, *, reset: bool = False) -> Identity:
-        """The track's name: the name matched most often so far (a recognised name wins a tie with
-        "unknown"), so one poor match of a small face does not rename the track. `reset` (the gallery
+        """The track's name: the name matched most often so far ("unknown" counts half and loses
+        ties), so one poor match of a small face does not rename the track. `reset` (the gallery
         changed: people renamed or removed) forgets the earlier matches."""
         if reset:
             self.votes.clear()
         count, _ = self.votes.get(identity.name, (0, identity))
         self.votes[identity.name] = (count + 1, identity)
-        best = max(self.votes.items(), key=lambda kv: (kv[1][0], kv[0] != UNKNOWN))
+        # "unknown" counts half: a small face's poor match says little against a name matched before
+        best = max(self.votes.items(), key=lambda kv: (kv[1][0] / (2 if kv[0] == UNKNOWN else 1),
+                                                       kv[0] != UNKNOWN))
         return best[1][1]
 
     def accept_embedding(self, result: tuple[np.ndarray | None, float]) -> None:
