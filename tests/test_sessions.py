@@ -350,3 +350,17 @@ def test_a_video_saved_into_a_session_files_its_rows_there(store):
     frame = store.session_frame(uid, s.id)
     assert len(frame) == 6 and set(frame["source"]) == {"video"} and store.history_count(uid) == 12
     assert store.get_session(uid, s.id).people == 2
+
+
+def test_an_empty_session_has_an_empty_report_not_an_error(store):
+    from emotion.sessions import build_report
+    from emotion.sessions.export import CSV_COLUMNS, csv_text, html_report
+
+    uid = _user(store, "teacher")
+    s = store.end_session(uid, store.start_session(uid, "Nobody came", time=T0).id, time=T0 + timedelta(minutes=5))
+    report = build_report(store.session_frame(uid, s.id), started=s.started, duration_s=300.0)
+    assert (report.people, report.changes, len(report.rows)) == ([], [], 0)
+    assert csv_text(report, s.name).strip().splitlines() == [",".join(CSV_COLUMNS)]
+    assert "Nothing was recorded in this session." in html_report(report, name=s.name, started=s.started,
+                                                                  duration_s=300.0)
+    assert store.list_sessions(uid)[0].people == 0
