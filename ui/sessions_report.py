@@ -50,7 +50,8 @@ def load_report(uid: int, info: SessionInfo):
 
     with outage.db_guard():
         frame = resources.get_store().session_frame(uid, info.id)
-        return build_report(frame, started=info.started, duration_s=info.duration_s(gate.now_utc()))
+        return build_report(frame, started=info.started, duration_s=info.duration_s(gate.now_utc()),
+                            unknown_label=t("unknown"))
     return None
 
 

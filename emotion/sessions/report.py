@@ -46,9 +46,10 @@ def _track_key(row: Any) -> tuple:
 
 
 def prepare(df: pd.DataFrame, *, started: datetime | None = None, max_gap_s: float = 2.0,
-            row_s: float = 1.0) -> pd.DataFrame:
-    """The rows, oldest first, with ``who`` (see the module docstring), ``t_s`` (seconds from
-    `started`, else from the first row), ``weight_s`` (seconds the row stands for) and ``scored``."""
+            row_s: float = 1.0, unknown_label: str = UNKNOWN) -> pd.DataFrame:
+    """The rows, oldest first, with ``who`` (see the module docstring; unknown faces are
+    ``f"{unknown_label} {n}"``, the label translated by the caller), ``t_s`` (seconds from `started`,
+    else from the first row), ``weight_s`` (seconds the row stands for) and ``scored``."""
     if df.empty:
         return df.assign(who=pd.Series(dtype=object), t_s=pd.Series(dtype=float),
                          weight_s=pd.Series(dtype=float), scored=pd.Series(dtype=bool))
@@ -76,7 +77,7 @@ def prepare(df: pd.DataFrame, *, started: datetime | None = None, max_gap_s: flo
             who.append(track_name[key])
         else:
             unknown_no.setdefault(key, len(unknown_no) + 1)
-            who.append(f"{UNKNOWN} {unknown_no[key]}")
+            who.append(f"{unknown_label} {unknown_no[key]}")
     d["who"] = who
     nxt = d.groupby("_key", sort=False)["t_s"].shift(-1)
     d["weight_s"] = (nxt - d["t_s"]).clip(lower=0.0, upper=max_gap_s).fillna(row_s).astype(float)
@@ -190,9 +191,10 @@ class SessionReport:
 
 
 def build_report(df: pd.DataFrame, *, started: datetime | None = None, duration_s: float | None = None,
-                 bin_s: float | None = None, top_changes: int = 3, max_gap_s: float = 2.0) -> SessionReport:
+                 bin_s: float | None = None, top_changes: int = 3, max_gap_s: float = 2.0,
+                 unknown_label: str = UNKNOWN) -> SessionReport:
     """The whole report of a session's rows (see the functions above)."""
-    p = prepare(df, started=started, max_gap_s=max_gap_s)
+    p = prepare(df, started=started, max_gap_s=max_gap_s, unknown_label=unknown_label)
     if bin_s is None:
         span = duration_s if duration_s is not None else (float(p["t_s"].max()) if not p.empty else 0.0)
         bin_s = auto_bin_s(span)
