@@ -11,14 +11,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import gate, outage, resources, text
+from ui import gate, outage, resources, text, user_settings
 from ui.i18n import language_switch, t
 
 HERE = Path(__file__).resolve().parent
 
-st.set_page_config(page_title="Emotion dashboard", page_icon="🙂", layout="wide")
+st.set_page_config(page_title="Emotion dashboard", page_icon=":material/mood:", layout="wide")
 gate.begin_run()
-language_switch()
+user_settings.apply_pending_language()  # the language restored at sign-in
+lang = language_switch()
 
 user = gate.check_session()
 
@@ -39,6 +40,12 @@ else:
         st.Page("pages/settings.py", title=t("nav_settings"), icon=":material/settings:"),
         st.Page("pages/models.py", title=t("nav_models"), icon=":material/memory:"),
     ]
+    if user_settings.get_settings().language != lang:  # the sidebar switch is a setting too
+        with outage.db_guard(t("settings_not_saved")):
+            user_settings.save_settings(resources.get_store(), user["id"], language=lang)
+    flash = gate.pop_flash()  # e.g. "Face check passed." / recovery codes left, after a sign-in
+    if flash:
+        st.toast(flash, icon=":material/verified_user:")
     with st.sidebar:
         st.caption(t("signed_in_as", name=text.md(user["name"])))
         if st.button(t("logout"), key="logout_button", icon=":material/logout:"):

@@ -19,7 +19,6 @@ This module never imports streamlit.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import unicodedata
 from datetime import datetime, timedelta, timezone
@@ -28,12 +27,15 @@ from typing import TYPE_CHECKING
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from emotion.errors import AccountLocked, AuthError
+
 if TYPE_CHECKING:  # pragma: no cover
     from emotion.store import Store, UserInfo
 
 __all__ = [
     "AuthError", "AccountLocked", "hash_password", "verify_password", "needs_rehash",
-    "validate_username", "validate_password", "register", "login", "session_expired",
+    "validate_username", "validate_password", "username_error", "password_error", "register", "login",
+    "session_expired",
     "MAX_FAILURES", "LOCKOUT", "USERNAME_MIN", "USERNAME_MAX", "PASSWORD_MIN", "PASSWORD_MAX",
     "WRONG_CREDENTIALS",
 ]
@@ -50,23 +52,6 @@ _NAME_PUNCTUATION = frozenset("_.-")
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 _dummy_lock = threading.Lock()
 _dummy_hash: str | None = None
-
-
-class AuthError(Exception):
-    """Sign-up or sign-in refused; ``str(e)`` is the message to show."""
-
-
-class AccountLocked(AuthError):
-    """Too many failed sign-ins: the account is locked until `until` (aware UTC)."""
-
-    def __init__(self, until: datetime | None, now: datetime | None = None) -> None:
-        self.until = until
-        minutes = None
-        if until is not None:
-            left = (until - (now or datetime.now(timezone.utc))).total_seconds()
-            minutes = max(1, math.ceil(left / 60))
-        when = f" in about {minutes} minute{'s' if minutes != 1 else ''}" if minutes else " later"
-        super().__init__(f"Too many failed sign-ins: this account is locked for now. Please try again{when}.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -118,36 +103,48 @@ def _min_length_units(name: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in name)
 
 
-def validate_username(name: object) -> str | None:
-    """None when `name` is acceptable as typed, else the reason (a sentence for the page)."""
+def username_error(name: object) -> AuthError | None:
+    """None when `name` is acceptable as typed, else the typed reason (code ``auth.username_*``)."""
     if not isinstance(name, str) or not name:
-        return "Please enter a user name."
+        return AuthError("auth.username_missing")
     if _min_length_units(name) < USERNAME_MIN or len(name) > USERNAME_MAX:
-        return f"A user name has {USERNAME_MIN} to {USERNAME_MAX} characters."
+        return AuthError("auth.username_length", min=USERNAME_MIN, max=USERNAME_MAX)
     for ch in name:
         cat = unicodedata.category(ch)
         # letters of any script, their combining marks (e.g. Devanagari vowel signs), digits
         if cat[0] == "L" or cat in ("Mn", "Mc") or cat == "Nd" or ch in _NAME_PUNCTUATION:
             continue
         if ch.isspace():
-            return "A user name cannot contain spaces."
-        return "A user name may only contain letters, digits and _ . -"
+            return AuthError("auth.username_spaces")
+        return AuthError("auth.username_chars")
     if unicodedata.category(name[0]) in ("Mn", "Mc"):
-        return "A user name may only contain letters, digits and _ . -"
+        return AuthError("auth.username_chars")
     return None
+
+
+def password_error(password: object, confirm: object) -> AuthError | None:
+    """None when `password` is acceptable and `confirm` matches it, else the typed reason."""
+    if not isinstance(password, str) or not password:
+        return AuthError("auth.password_missing")
+    if len(password) < PASSWORD_MIN:
+        return AuthError("auth.password_short", min=PASSWORD_MIN)
+    if len(password) > PASSWORD_MAX:
+        return AuthError("auth.password_long", max=PASSWORD_MAX)
+    if not isinstance(confirm, str) or confirm != password:
+        return AuthError("auth.password_mismatch")
+    return None
+
+
+def validate_username(name: object) -> str | None:
+    """None when `name` is acceptable as typed, else the reason in English."""
+    err = username_error(name)
+    return None if err is None else str(err)
 
 
 def validate_password(password: object, confirm: object) -> str | None:
-    """None when `password` is acceptable and `confirm` matches it, else the reason."""
-    if not isinstance(password, str) or not password:
-        return "Please enter a password."
-    if len(password) < PASSWORD_MIN:
-        return f"The password must have at least {PASSWORD_MIN} characters."
-    if len(password) > PASSWORD_MAX:
-        return f"The password can have at most {PASSWORD_MAX} characters."
-    if not isinstance(confirm, str) or confirm != password:
-        return "The two passwords do not match."
-    return None
+    """None when `password` is acceptable and `confirm` matches it, else the reason in English."""
+    err = password_error(password, confirm)
+    return None if err is None else str(err)
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,13 +156,13 @@ def register(store: Store, name: str, password: str, confirm: str) -> UserInfo:
     taken (in any letter case); `StoreUnavailable` passes through."""
     from emotion.store import NameTaken
 
-    error = validate_username(name) or validate_password(password, confirm)
-    if error:
-        raise AuthError(error)
+    error = username_error(name) or password_error(password, confirm)
+    if error is not None:
+        raise error
     try:
         user = store.create_user(name, hash_password(password))
     except NameTaken as err:
-        raise AuthError("That user name is already taken.") from err
+        raise AuthError("auth.name_taken") from err
     log.info("registered user id=%s", user.id)
     return user
 
@@ -173,16 +170,16 @@ def register(store: Store, name: str, password: str, confirm: str) -> UserInfo:
 def login(store: Store, name: str, password: str, *, now: datetime | None = None) -> UserInfo:
     """The user, when `name` and `password` match and the account is not locked.
 
-    Raises `AuthError(WRONG_CREDENTIALS)` for an unknown name or a wrong password (same text,
+    Raises `AuthError` (code ``auth.wrong_credentials``, text `WRONG_CREDENTIALS`) for an unknown name or a wrong password (same text,
     about the same time), `AccountLocked` while locked -- including on the failure that locks
     it. `StoreUnavailable` passes through (nothing is counted then)."""
     now = now or datetime.now(timezone.utc)
     if not isinstance(name, str) or not isinstance(password, str) or not name.strip() or not password:
-        raise AuthError(WRONG_CREDENTIALS)
+        raise AuthError("auth.wrong_credentials")
     user = store.get_user_by_name(name)
     if user is None:
         _dummy_verify(password)
-        raise AuthError(WRONG_CREDENTIALS)
+        raise AuthError("auth.wrong_credentials")
     if user.locked_at(now):
         _dummy_verify(password)  # a locked account answers no faster either
         raise AccountLocked(user.locked_until, now)
@@ -191,11 +188,11 @@ def login(store: Store, name: str, password: str, *, now: datetime | None = None
         if info is not None and info.locked_at(now):
             log.warning("user id=%s locked after %d failed sign-ins", user.id, MAX_FAILURES)
             raise AccountLocked(info.locked_until, now)
-        raise AuthError(WRONG_CREDENTIALS)
+        raise AuthError("auth.wrong_credentials")
     new_hash = hash_password(password) if needs_rehash(user.password_hash) else None
     info = store.record_successful_login(user.id, now=now, new_password_hash=new_hash)
     if info is None:  # deleted meanwhile
-        raise AuthError(WRONG_CREDENTIALS)
+        raise AuthError("auth.wrong_credentials")
     if info.locked_at(now):  # locked by a concurrent failure
         raise AccountLocked(info.locked_until, now)
     return info

@@ -9,9 +9,15 @@ COMMANDS = {
     "analyze": ("emotion.commands.analyze", "analyse a photo: one line or JSON object per face"),
     "video": ("emotion.commands.video", "analyse a video file: per-person emotion timeline, CSV, annotated MP4"),
     "models": ("emotion.commands.models", "list every model by role, its weights and whether it is usable"),
+    "compare": ("emotion.commands.compare", "compare detectors x recognisers and emotion classifiers on your photos"),
     "bench": ("emotion.bench", "per-stage timings against plain DeepFace (--live: the streaming path)"),
-    "train": ("emotion.train.train", "train the project's FER2013 emotion model"),
+    "train": ("emotion.train.torch_train", "train the FER2013 emotion model in PyTorch (requirements-train.txt)"),
+    "train-keras": ("emotion.train.train", "the first round's Keras trainer of fernet (TensorFlow)"),
     "evaluate": ("emotion.train.evaluate", "evaluate the emotion model on a FER2013-format .npz.xz file"),
+    "evaluate-photos": ("emotion.commands.evaluate_photos",
+                        "the whole engine on labelled photos (DIR/labels.csv): no-face rate, accuracy"),
+    "verify-pairs": ("emotion.commands.verify_pairs",
+                     "same person or not for photo pairs (a,b,same or file_x,file_y,Decision): accuracy"),
 }
 
 

@@ -36,9 +36,9 @@ class AppConfig:
     #: FER2013 splits, Training.npz.xz / PublicTest.npz.xz (FER2013_DIR; ../shared/data/fer2013)
     fer2013_dir: Path
     #: the photo detector (EMOTION_DETECTOR); measurements behind the choice in emotion/detect/__init__.py
-    detector: str = "blazeface_tiled"
+    detector: str = "blazeface_multi"
     #: the live camera's detector (EMOTION_FAST_DETECTOR)
-    fast_detector: str = "blazeface"
+    fast_detector: str = "blazeface_live"
     #: the recogniser (EMOTION_RECOGNIZER)
     recognizer: str = "Dlib"
     #: the emotion classifier (EMOTION_CLASSIFIER; "fernet" is read as "fer_cnn")

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from emotion.config import CONFIG
+from emotion.errors import ImageError
 
 MAX_PIXELS = CONFIG.max_pixels
 MAX_BYTES = CONFIG.max_bytes
@@ -45,10 +46,6 @@ def _pil():
     return Image
 
 
-class ImageError(ValueError):
-    """The input cannot be used as an image; str(err) is a message for the user."""
-
-
 ImageSource = str | Path | bytes | bytearray | memoryview | np.ndarray | Any
 
 
@@ -65,9 +62,9 @@ def load_image(src: ImageSource, *, max_pixels: int | None = None, max_bytes: in
     except ImageError:
         raise
     except MemoryError:
-        raise ImageError("the image is too large to decode in the available memory") from None
+        raise ImageError("image.too_big_memory") from None
     except Exception as exc:  # any decoder failure is a bad image, never a crash
-        raise ImageError(f"could not decode the image ({type(exc).__name__}: {exc})") from None
+        raise ImageError("image.undecodable", detail=f"{type(exc).__name__}: {exc}") from None
 
 
 def downscale_for_analysis(bgr: np.ndarray, max_side: int | None) -> tuple[np.ndarray, float]:
@@ -98,9 +95,10 @@ def array_to_bgr(arr: np.ndarray) -> np.ndarray:
     """Normalise an in-memory array (OpenCV conventions: 3 channels = BGR, 4 = BGRA) to BGR uint8."""
     a = np.asarray(arr)
     if a.size == 0 or a.ndim not in (2, 3) or min(a.shape[:2]) < 1:
-        raise ImageError(f"not an image array (shape {a.shape})")
+        raise ImageError("image.bad_array", detail=f"shape {a.shape}")
     if a.ndim == 3 and a.shape[2] not in (1, 3, 4):
-        raise ImageError(f"unsupported number of channels: {a.shape[2]}")
+        raise ImageError("image.bad_array", f"unsupported number of channels: {a.shape[2]}",
+                         detail=f"{a.shape[2]} channels")
     a = _to_uint8(a)
     if a.ndim == 2 or a.shape[2] == 1:
         a = cv2.cvtColor(a.reshape(a.shape[0], a.shape[1]), cv2.COLOR_GRAY2BGR)
@@ -115,51 +113,52 @@ def _read_bytes(src: Any, max_bytes: int) -> bytes:
         p = Path(src)
         try:
             if not p.exists():
-                raise ImageError(f"file not found: {p.name}")
+                raise ImageError("image.not_found", name=p.name)
             if not p.is_file():
-                raise ImageError(f"not a file: {p.name}")
+                raise ImageError("image.not_a_file", name=p.name)
             size = p.stat().st_size
             if size > max_bytes:
-                raise ImageError(_too_big(size, max_bytes))
+                raise _too_big(size, max_bytes)
             data = p.read_bytes()
         except ImageError:
             raise
         except OSError as exc:
-            raise ImageError(f"cannot read {p.name}: {exc.strerror or exc}") from None
+            raise ImageError("image.unreadable", name=p.name, detail=exc.strerror or str(exc)) from None
     elif isinstance(src, (bytes, bytearray, memoryview)):
         data = bytes(src)
     elif hasattr(src, "getvalue") or hasattr(src, "read"):
         try:
             data = src.getvalue() if hasattr(src, "getvalue") else src.read(max_bytes + 1)
         except Exception as exc:
-            raise ImageError(f"cannot read the upload: {exc}") from None
+            raise ImageError("image.unreadable", f"cannot read the upload: {exc}", name="upload", detail=str(exc)) from None
         if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise ImageError("the upload did not yield bytes")
+            raise ImageError("image.bad_source", "the upload did not yield bytes", detail="no bytes")
         data = bytes(data)
     elif src is None:
-        raise ImageError("no image given")
+        raise ImageError("image.none")
     else:
-        raise ImageError(f"unsupported image source: {type(src).__name__}")
+        raise ImageError("image.bad_source", detail=type(src).__name__)
     if len(data) == 0:
-        raise ImageError("the file is empty")
+        raise ImageError("image.empty")
     if len(data) > max_bytes:
-        raise ImageError(_too_big(len(data), max_bytes))
+        raise _too_big(len(data), max_bytes)
     return data
 
 
-def _too_big(size: int, limit: int) -> str:
-    return f"the file is too large: {size / 1e6:.1f} MB (limit {limit / 1e6:.0f} MB)"
+def _too_big(size: int, limit: int) -> ImageError:
+    return ImageError("image.too_big_file", mb=size / 1e6, limit_mb=limit / 1e6)
 
 
-def _sniff_not_image(data: bytes) -> str | None:
+def _sniff_not_image(data: bytes) -> ImageError:
+    """Why a file Pillow cannot identify is not an image (a web page, an SVG, a PDF, ...)."""
     head = data[:512].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in head:
-        return "not an image: this is an HTML page (was a web page saved under an image name?)"
+        return ImageError("image.html")
     if head.startswith(b"<?xml") or head.startswith(b"<svg"):
-        return "SVG/XML files are not supported; upload a JPEG, PNG, WebP, BMP or GIF"
+        return ImageError("image.svg")
     if head.startswith(b"%pdf"):
-        return "not an image: this is a PDF document"
-    return None
+        return ImageError("image.pdf")
+    return ImageError("image.unknown_format")
 
 
 def _decode(data: bytes, max_pixels: int) -> np.ndarray:
@@ -171,20 +170,17 @@ def _decode(data: bytes, max_pixels: int) -> np.ndarray:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))  # reads the header only
     except UnidentifiedImageError:
-        raise ImageError(_sniff_not_image(data)
-                         or "not an image: the file is not in a recognised image format "
-                            "(use JPEG, PNG, WebP, BMP or GIF)") from None
-    except Image.DecompressionBombError as exc:  # Pillow's own hard limit (2 x MAX_IMAGE_PIXELS)
-        raise ImageError(f"the image has too many pixels (over the {max_pixels / 1e6:.0f}-megapixel limit; "
-                         "a possible decompression bomb)") from None
+        raise _sniff_not_image(data) from None
+    except Image.DecompressionBombError:  # Pillow's own hard limit (2 x MAX_IMAGE_PIXELS)
+        raise ImageError("image.bomb", limit=max_pixels / 1e6) from None
 
     with img:
         w, h = img.size
         if w < 1 or h < 1:
-            raise ImageError(f"the image has no pixels ({w}x{h})")
+            raise ImageError("image.no_pixels", width=w, height=h)
         if w * h > max_pixels:
-            raise ImageError(f"the image is too large: {w}x{h} = {w * h / 1e6:.1f} megapixels "
-                             f"(limit {max_pixels / 1e6:.0f} megapixels); resize it and try again")
+            raise ImageError("image.too_many_pixels", width=w, height=h, megapixels=w * h / 1e6,
+                             limit=max_pixels / 1e6)
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)  # animated: first frame
         try:
@@ -194,8 +190,8 @@ def _decode(data: bytes, max_pixels: int) -> np.ndarray:
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             msg = str(exc)
             if "truncated" in msg or isinstance(exc, EOFError) or "broken" in msg or "incomplete" in msg.lower():
-                raise ImageError(f"the image file is truncated or corrupt ({msg})") from None
-            raise ImageError(f"could not decode the image ({msg})") from None
+                raise ImageError("image.truncated", detail=msg) from None
+            raise ImageError("image.undecodable", detail=msg) from None
         try:
             oriented = ImageOps.exif_transpose(img)
         except Exception:  # a broken EXIF block must not lose the picture
@@ -249,7 +245,7 @@ def _to_uint8(a: np.ndarray) -> np.ndarray:
         return np.clip(np.rint(a * 255.0), 0, 255).astype(np.uint8)
     if np.issubdtype(a.dtype, np.integer):
         return np.clip(a, 0, 255).astype(np.uint8)
-    raise ImageError(f"unsupported pixel type {a.dtype}")
+    raise ImageError("image.bad_array", f"unsupported pixel type {a.dtype}", detail=f"pixel type {a.dtype}")
 
 
 def _composite_on_white(bgr: np.ndarray, alpha: np.ndarray) -> np.ndarray:

@@ -162,6 +162,21 @@ class Analyzer:
         crops = np.stack([self.fer_crop(bgr, f) for f in faces])
         return np.asarray(self.classifier.predict(crops), dtype=np.float32)
 
+    # ------------------------------------------------------------------ skip recognition (issue 10)
+    @staticmethod
+    def _wants_embedding(recognize: bool, gallery: Any) -> bool:
+        """Embed only when it can matter: asked for and either no gallery (enrolment, `embed_faces`)
+        or a gallery with somebody in it. An empty gallery can only answer "unknown", and the
+        embedding costs ~75 ms a face."""
+        if not recognize:
+            return False
+        if gallery is None:
+            return True
+        try:
+            return len(gallery) > 0
+        except TypeError:  # a gallery-like object without a length: embed to be safe
+            return True
+
     # ------------------------------------------------------------------ whole pipeline
     def analyze(self, image: Any, *, gallery=None, landmarks: bool = True, recognize: bool = True,
                 max_side: int | None = None, classify: bool = True) -> list[FaceRecord]:
@@ -169,7 +184,8 @@ class Analyzer:
 
         Boxes and landmarks are in the input image's pixel coordinates. `gallery`: a Gallery (or
         (person_id, name, vector) rows) to name faces; with ``recognize=True`` each record's
-        `.embedding` is set (also without a gallery, for enrolment). Raises ImageError on bad input."""
+        `.embedding` is set (also without a gallery, for enrolment; not with an empty gallery, see
+        `_wants_embedding`). Raises ImageError on bad input."""
         timings = {"detect": 0.0, "landmarks": 0.0, "embed": 0.0, "classify": 0.0}
         t_start = time.perf_counter()
         bgr = _to_bgr(image)
@@ -189,7 +205,7 @@ class Analyzer:
                     log.debug("landmarks failed for %s: %s", d.box, err)
         timings["landmarks"] = (time.perf_counter() - t0) * 1e3
 
-        if recognize and dets:
+        if dets and self._wants_embedding(recognize, gallery):
             t0 = time.perf_counter()
             rec_shapes: list[np.ndarray | None] = []
             for d, s in zip(dets, shapes):

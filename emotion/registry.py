@@ -150,6 +150,7 @@ def describe_models() -> list[dict[str, Any]]:
     note = _fer_cnn_note(meta) if _file_ok(fpath) else "not trained yet: python -m emotion train"
     rows.append(_row("classifier", "fer_cnn", fpath, "project-trained (FER2013)", _file_ok(fpath), note, default=True,
                      accuracy=_accuracy(meta)))
+    rows += _fer_vgg_rows()
     try:
         dpath = deepface_emotion.weights_file()
     except Exception:
@@ -157,6 +158,30 @@ def describe_models() -> list[dict[str, Any]]:
     ok = _file_ok(dpath)
     rows.append(_row("classifier", "deepface", dpath, "DeepFace download (never fetched by this app)", ok,
                      "" if ok else "weights file not present"))
+    return rows
+
+
+def _fer_vgg_rows() -> list[dict[str, Any]]:
+    """The round-2 model: float32 (photo path, flip TTA) and int8 (live-path candidate), with figures."""
+    from emotion.classify import fer_vgg
+
+    meta = fer_vgg.read_metadata()
+    rows = []
+    for name, int8 in (("fer_vgg", False), ("fer_vgg_int8", True)):
+        path = fer_vgg.model_path(int8=int8)
+        figs = (meta.get("int8") or {}).get("publictest_no_tta") if int8 else meta.get("publictest")
+        if not _file_ok(path):
+            note = "not exported yet: python -m emotion train, then python -m emotion train --export"
+        elif figs:
+            note = (f"FER2013 PublicTest accuracy {figs['accuracy']:.1%}, macro-F1 {figs['macro_f1']:.1%}, "
+                    f"{figs['median_ms']} ms per face (batch 1, flip TTA {'on' if figs.get('tta') else 'off'})")
+            if int8:
+                note += ("; qualifies for live (within 0.5 point of float32, faster)" if meta["int8"].get("ship_for_live")
+                         else "; does not qualify for live (accuracy or speed)")
+        else:
+            note = "no figures in models/fer_vgg.json"
+        rows.append(_row("classifier", name, path, "project-trained (FER2013, PyTorch)", _file_ok(path), note,
+                         accuracy=figs["accuracy"] if figs else None))
     return rows
 
 

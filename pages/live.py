@@ -1,7 +1,7 @@
 """Live: the camera at camera speed (streamlit-webrtc).
 
 The page only wires things up; the work is `emotion.live.StreamingAnalyzer` (one per session, kept
-in session_state, built with the process-wide cached Analyzer). The video callback runs on
+in session_state, built by `ui.live_session` with the process-wide cached Analyzer). The video callback runs on
 streamlit-webrtc's worker thread and calls no Streamlit function: frame -> ndarray -> `process` ->
 frame. The panel below the video is a fragment re-run every second while the camera plays; it reads
 the analyzer's thread-safe `snapshot()`.
@@ -19,103 +19,15 @@ outside server. Set it when users connect through NAT.
 """
 from __future__ import annotations
 
-import json
-import logging
-import os
 from datetime import datetime, timezone
 
 import streamlit as st
 
-from ui import charts, app_config, gate, outage, resources, sessions_live, text, uploads, user_settings
-from ui.i18n import t
+from ui import app_config, charts, gate, live_session, outage, resources, sessions_live, text, uploads, user_settings
+from ui.i18n import drawn_labels, t
 
-log = logging.getLogger(__name__)
-
-STREAM_KEY = "live_stream"
-STREAM_ID_KEY = "live_stream_id"
 CAPTURE_KEY = "live_capture_png"
 WEBRTC_KEY = "live-camera"
-
-
-def ice_servers() -> list:
-    raw = os.environ.get("EMOTION_ICE_SERVERS", "").strip()
-    if not raw:
-        return []
-    try:
-        servers = json.loads(raw)
-    except json.JSONDecodeError:
-        log.warning("EMOTION_ICE_SERVERS is not valid JSON; using no ICE servers")
-        return []
-    return servers if isinstance(servers, list) else []
-
-
-def history_period() -> float:
-    """Seconds between two history rows of one tracked face: EMOTION_LIVE_HISTORY_PERIOD_S, else 1."""
-    try:
-        return max(0.1, float(os.environ.get("EMOTION_LIVE_HISTORY_PERIOD_S", "1")))
-    except ValueError:
-        return 1.0
-
-
-class _StoreRef:
-    """The Store for the background threads (history writer, gallery refresh): the page's cached
-    one, or, when the database was down when the page ran, one built on first use there. Calls no
-    Streamlit function, so it is safe off the script thread."""
-
-    def __init__(self, url: str | None, store=None) -> None:
-        self.url = url
-        self.store = store
-
-    def __call__(self):
-        if self.store is None:
-            from emotion.store import Store
-
-            self.store = Store(self.url)
-        return self.store
-
-
-def _build_stream(user: dict, settings: user_settings.Settings, analyzer):
-    from emotion.recognize.gallery import Gallery
-    from emotion.live import HistoryWriter, RefreshingGallery, StreamingAnalyzer, store_sink
-
-    store = None
-    with outage.db_guard(show=False):
-        store = resources.get_store()
-    ref = _StoreRef(app_config.database_url(), store)
-    uid = int(user["id"])
-    defaults = resources.recognizer_defaults(settings.recognizer) or ("euclidean_l2", 0.4)
-    metric = defaults[0]
-    threshold = settings.threshold if settings.threshold is not None else defaults[1]
-
-    def load_gallery():  # background thread: no Streamlit calls
-        entries = ref().gallery(uid, settings.recognizer)
-        if isinstance(entries, Gallery):
-            return entries.with_threshold(threshold)
-        return Gallery(list(entries), metric=metric, threshold=threshold)
-
-    gallery = RefreshingGallery(load_gallery, ttl=2.0)
-    gallery.refresh()
-    writer = HistoryWriter(store_sink(ref, uid, source="camera"))
-    # recognition in a worker process: dlib's ResNet holds the GIL, a thread would stall the video
-    return StreamingAnalyzer(analyzer, mode="fast", gallery_provider=gallery, history_sink=writer,
-                             landmarks=settings.show_landmarks, recognition="process",
-                             row_interval_s=history_period())
-
-
-def session_stream(user: dict, settings: user_settings.Settings):
-    """This session's StreamingAnalyzer, rebuilt when the user or the models change."""
-    ident = (user["id"], settings.analyzer_key(), settings.threshold)
-    stream = st.session_state.get(STREAM_KEY)
-    if stream is not None and st.session_state.get(STREAM_ID_KEY) == ident:
-        return stream
-    analyzer = resources.get_analyzer(settings)
-    if stream is not None:
-        stream.stop(timeout=2.0)
-    with st.spinner(t("loading_models"), show_time=True):
-        stream = _build_stream(user, settings, analyzer)
-    st.session_state[STREAM_KEY] = stream
-    st.session_state[STREAM_ID_KEY] = ident
-    return stream
 
 
 user = gate.require_user()
@@ -132,14 +44,15 @@ except ImportError:  # pragma: no cover - a requirement of the app
     st.stop()
 
 modes = {"fast": t("live_mode_fast"), "accurate": t("live_mode_accurate")}
-c1, c2, c3 = st.columns(3)
+c1, c2 = st.columns(2)  # the toggles stacked in one column: their labels never get cut
 mode = c1.radio(t("live_mode"), list(modes), format_func=modes.get, horizontal=True, key="live_mode",
                 help=t("live_mode_help"))
 show_landmarks = c2.toggle(t("show_landmarks"), value=settings.show_landmarks, key="live_landmarks")
-save = c3.toggle(t("live_save"), value=settings.save_history, key="live_save")
+save = c2.toggle(t("live_save_short"), value=settings.save_history, key="live_save", help=t("live_save"))
 
-stream = session_stream(user, settings)
+stream = live_session.session_stream(user, settings)
 stream.mode = mode
+stream.labels = drawn_labels()
 stream.landmarks = show_landmarks
 # a classroom session (ui.sessions_live) stamps its id on the stream's rows; a running one saves them
 session = sessions_live.session_controls(user, stream)
@@ -147,7 +60,7 @@ sessions_live.classroom_mode(stream, st.toggle(t("sess_many_faces"), key="live_m
                                                help=t("sess_many_faces_help")))
 stream.history_enabled = save or stream.session_id is not None
 if getattr(stream.analyzer, "classifier_error", None):
-    st.warning(t("classifier_missing"), icon="⚠️")
+    st.warning(t("classifier_missing"), icon=":material/warning:")
 
 
 def video_frame_callback(frame):
@@ -162,7 +75,7 @@ ctx = webrtc_streamer(
     mode=WebRtcMode.SENDRECV,
     video_frame_callback=video_frame_callback,
     media_stream_constraints={"video": True, "audio": False},
-    rtc_configuration={"iceServers": ice_servers()},
+    rtc_configuration={"iceServers": app_config.ice_servers()},
     async_processing=True,
 )
 playing = bool(ctx.state.playing)
@@ -199,7 +112,7 @@ def live_panel() -> None:
     hist = snap.get("history")
     if hist:
         if hist.get("last_error"):
-            st.warning(t("live_db_down", pending=hist["pending"]), icon="🛑")
+            st.warning(t("live_db_down", pending=hist["pending"]), icon=":material/cloud_off:")
         elif hist.get("written") or hist.get("pending"):
             st.caption(t("live_history_status", written=hist["written"], pending=hist["pending"]))
     if snap.get("last_time") is None or not snap.get("person_mix"):
@@ -216,7 +129,7 @@ def live_panel() -> None:
 
 live_panel()
 
-if st.button(t("live_capture"), icon="📸", key="live_capture_button"):
+if st.button(t("live_capture"), icon=":material/photo_camera:", key="live_capture_button"):
     frame, faces, when = stream.last_frame()
     if frame is None:
         st.info(t("live_capture_none"))
@@ -232,10 +145,10 @@ if st.button(t("live_capture"), icon="📸", key="live_capture_button"):
             snap_id = store.save_snapshot(user["id"], png, description="live capture", time=taken)
             rows = [dict(make_row(f, taken, session_id=stream.session_id), snapshot_id=snap_id) for f in faces]
             store.add_history(user["id"], rows, source="camera")
-            st.toast(t("live_captured", n=len(faces)), icon="💾")
+            st.toast(t("live_captured", n=len(faces)), icon=":material/save:")
 
 capture = st.session_state.get(CAPTURE_KEY)
 if capture:
     st.image(capture, width=320)
     st.download_button(t("live_capture_download"), data=capture, file_name="live-capture.png", mime="image/png",
-                       icon="⬇️", key="live_capture_download", on_click="ignore")
+                       icon=":material/download:", key="live_capture_download", on_click="ignore")

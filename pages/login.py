@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import gate, outage, resources
-from ui.i18n import t
+from ui.i18n import error_text, t
 
 gate.ensure_gate()
 st.title(t("login_title"))
@@ -15,6 +15,13 @@ st.title(t("login_title"))
 flash = gate.pop_flash()
 if flash:
     st.info(flash)
+
+pending = gate.pending_second_factor()
+if pending is not None:  # password checked; the face step decides (ui.faceauth_step)
+    from ui import faceauth_step
+
+    faceauth_step.render(pending)
+    st.stop()
 
 with st.form("login_form", enter_to_submit=True):
     name = st.text_input(t("username"), key="login_name", max_chars=64, autocomplete="username")
@@ -25,16 +32,22 @@ with st.form("login_form", enter_to_submit=True):
 if submitted:
     from emotion.auth import AccountLocked, AuthError, login
 
+    from ui import faceauth_step
+
     user = None
     with outage.db_guard():
         try:
             user = login(resources.get_store(), name, password)
         except AccountLocked as err:
-            st.error(str(err) or t("account_locked"), icon="🔒")
+            st.error(error_text(err), icon=":material/lock:")
         except AuthError as err:
-            st.error(str(err) or t("wrong_credentials"))
+            faceauth_step.audit_password_failure(name)
+            st.error(error_text(err))
     if user is not None:
-        gate.sign_in(user)
+        if faceauth_step.after_password(user):
+            gate.begin_second_factor(user)
+        else:
+            gate.sign_in(user)
         st.rerun()
 
 st.caption(t("no_account_yet"))

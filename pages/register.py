@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import gate, outage, resources, text
-from ui.i18n import t
+from ui.i18n import error_text, t
 
 gate.ensure_gate()
 st.title(t("register_title"))
@@ -27,7 +27,7 @@ if submitted:
         try:
             user = register(resources.get_store(), name, password, confirm)
         except AuthError as err:
-            st.error(str(err))
+            st.error(error_text(err))
     if user is not None:
         gate.sign_in(user)
         st.session_state[gate.FLASH_KEY] = t("welcome_new", name=text.md(user.name))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up an environment and runs the whole test suite. The README's test command; .ci/run calls it.
-#   - creates .venv (if missing) and installs requirements-dev.txt into it;
-#   - installs Debian's chromium for the real-browser tests when it is missing and we are root;
+#   - creates .venv (if missing) and installs requirements-dev.txt into it (and requirements-train.txt with CI=true);
+#   - installs Debian's chromium (real-browser tests) and fonts-wqy-microhei (Chinese labels) when they are
+#     missing and we are root;
 #   - with CI=true, makes sure the local MariaDB is up so the MySQL tests run (they fail, not skip, then).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,10 +12,19 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+# the training tests (tests/test_train_torch.py) skip without torch locally but must run under CI
+if [ "${CI:-}" = "true" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-train.txt
+fi
 
-if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-    || echo "note: could not install chromium; the real-browser tests will skip" >&2
+# Debian packages the tests use: chromium (browser tests), fonts-wqy-microhei (Chinese labels drawn on images)
+MISSING=""
+command -v chromium >/dev/null 2>&1 || MISSING="$MISSING chromium"
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || MISSING="$MISSING fonts-wqy-microhei"
+if [ -n "$MISSING" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  # shellcheck disable=SC2086
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $MISSING >/dev/null) \
+    || echo "note: could not install$MISSING; the browser tests / Chinese-label tests will skip" >&2
 fi
 
 if [ "${CI:-}" = "true" ] && [ -x /usr/sbin/mariadbd ] && command -v start-stop-daemon >/dev/null 2>&1; then

@@ -29,7 +29,7 @@ from emotion.records import Box, Detection
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # every backend that must work offline with this project's requirements installed
-OFFLINE = ["blazeface", "blazeface_full", "blazeface_tiled", "opencv", "mtcnn", "dlib", "dlib_cnn"]
+OFFLINE = ["blazeface", "blazeface_full", "blazeface_tiled", "blazeface_multi", "blazeface_live", "opencv", "mtcnn", "dlib", "dlib_cnn"]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_offline_backends_are_all_available():
     usable = available_detectors()
     for name in OFFLINE:
         assert name in usable, f"{name} should be usable offline: {describe_detectors()}"
-    assert FAST_DETECTOR == "blazeface"
+    assert FAST_DETECTOR == "blazeface_live"
     assert DEFAULT_DETECTOR in usable
 
 
@@ -112,12 +112,16 @@ def test_single_pass_short_range_misses_small_faces_that_tiling_finds(detectors)
     assert len(detectors("blazeface").detect(img)) < len(expected)
 
 
-def test_boxes_are_clipped_when_the_face_leaves_the_frame(detectors, astronaut_bgr):
-    # cut the photo through the face: its box would reach past the top-left corner
-    crop = np.ascontiguousarray(astronaut_bgr[110:, 215:])
-    for name in ("blazeface", "blazeface_full", "dlib"):
-        for f in detectors(name).detect(crop):
-            _check_detection(f, crop.shape[1], crop.shape[0])
+@pytest.mark.parametrize("name", ["blazeface", "blazeface_full", "blazeface_tiled", "dlib"])
+def test_boxes_are_clipped_when_the_face_leaves_the_frame(detectors, astronaut_bgr, name):
+    # cut the photo through the face, 13 px into it from the top and the left: the face is still
+    # found, and its box, which would start at about (-13, -13), is clipped to the corner
+    crop = np.ascontiguousarray(astronaut_bgr[80:, 190:])
+    faces = detectors(name).detect(crop)
+    assert len(faces) == 1, faces
+    _check_detection(faces[0], crop.shape[1], crop.shape[0])
+    assert (faces[0].box.x, faces[0].box.y) == (0, 0), faces[0].box
+    assert faces[0].box.w >= 75 and faces[0].box.h >= 85, faces[0].box
 
 
 def test_grey_and_bgra_input(detectors, astronaut_bgr):

@@ -106,7 +106,7 @@ def test_evaluate_command_rejects_a_missing_file(tmp_path):
 def test_training_runs_end_to_end_and_exports_a_matching_onnx(tmp_path):
     """One short epoch on a few hundred faces: the real training, export and evaluation code."""
     need_fer2013()
-    out = subprocess.run([sys.executable, "-m", "emotion", "train", "--preset", "quick", "--epochs", "1",
+    out = subprocess.run([sys.executable, "-m", "emotion", "train-keras", "--preset", "quick", "--epochs", "1",
                           "--limit", "256", "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
                          timeout=600)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]

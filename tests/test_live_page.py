@@ -111,13 +111,24 @@ def test_live_page_renders_for_a_user_and_captures(env):
     ok(at)
     assert [x.value for x in at.title] == [t("live_title")]
     stream = at.session_state["live_stream"]
-    assert stream.mode == "fast" and stream.writer is not None
+    # a fresh session stream in fast mode, saving history (its writer has written nothing yet)
+    assert stream.mode == "fast" and stream.history_enabled
+    assert (stream.writer.written, stream.writer.pending, stream.snapshot()["frames"]) == (0, 0, 0)
     # the mode select and the landmarks toggle reach the running analyzer
     at.radio(key="live_mode").set_value("accurate").run()
     assert ok(at).session_state["live_stream"] is stream and stream.mode == "accurate"
     at.toggle(key="live_landmarks").set_value(False).run()
     assert stream.landmarks is False
     at.radio(key="live_mode").set_value("fast").run()
+    # the labels drawn on the video follow the language (Chinese when a CJK font can draw them)
+    assert stream.labels is None
+    at.selectbox(key="lang").set_value("zh").run()
+    from emotion.draw import can_draw_cjk
+
+    assert ok(at).session_state["live_stream"] is stream
+    assert stream.labels == ({"angry": "愤怒", "disgust": "厌恶", "fear": "恐惧", "happy": "高兴", "sad": "悲伤",
+                              "surprise": "惊讶", "neutral": "平静", "unknown": "未知"} if can_draw_cjk() else None)
+    at.selectbox(key="lang").set_value("en").run()
 
     # Capture before any frame: a hint, nothing saved
     button(at, t("live_capture")).click().run()
@@ -141,5 +152,7 @@ def test_live_page_renders_for_a_user_and_captures(env):
     assert len(store.list_snapshots(uid)) == 1
     # the rows the stream wrote by itself (one per track per second) arrive once it is stopped
     assert stream.stop(timeout=10)
-    assert store.history_count(uid) >= 2
+    written = stream.writer.stats()["written"]
+    assert written >= 1  # the first frame's face got its row
+    assert store.history_count(uid) == written + 1  # + the captured face
     store.close()

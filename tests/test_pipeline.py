@@ -346,3 +346,51 @@ def test_optional_deepface_models_never_download():
         create_classifier("nope")
     with pytest.raises(ValueError, match="unknown"):
         create_recognizer("nope")
+
+
+def _need_cjk_font():
+    from emotion.fonts import cjk_font
+
+    if cjk_font() is None:
+        if CI:
+            pytest.fail("no CJK font under CI=true (tests/run.sh installs fonts-wqy-microhei)")
+        pytest.skip("no CJK font installed (apt-get install fonts-wqy-microhei)")
+
+
+def test_chinese_labels_are_drawn_with_the_cjk_font(astronaut_bgr):
+    """Chinese emotion names and names typed in Chinese are drawn as glyphs (OpenCV alone would draw
+    "??"): two different words give different ink, and the label differs from the English one."""
+    _need_cjk_font()
+    from emotion.draw import _text_mask
+
+    happy, _ = _text_mask("高兴", 24)
+    sad, _ = _text_mask("悲伤", 24)
+    assert happy.max() == 255 and sad.max() == 255
+    assert happy.shape != sad.shape or not np.array_equal(happy, sad)
+    scores = np.array([0, 0, 0, 1, 0, 0, 0], np.float32)
+    face = FaceRecord(box=Box(177, 67, 93, 104), confidence=0.9, scores=scores)
+    english = annotate(astronaut_bgr, [face], landmarks=False)
+    chinese = annotate(astronaut_bgr, [face], landmarks=False, labels={"happy": "高兴", "unknown": "未知"})
+    other = annotate(astronaut_bgr, [face], landmarks=False, labels={"happy": "悲伤", "unknown": "未知"})
+    from emotion.draw import layout_labels
+
+    rects = [p.rect for p in layout_labels(astronaut_bgr.shape, [face], labels={"happy": "高兴", "unknown": "未知"})]
+    rects += [p.rect for p in layout_labels(astronaut_bgr.shape, [face])]
+    assert all(r is not None for r in rects)
+    changed = np.any(english != chinese, axis=2) | np.any(chinese != other, axis=2)
+    assert changed.any() and np.any(chinese != other)
+    inside = np.zeros_like(changed)
+    for r in rects:
+        inside[r.y:r.y + r.h, r.x:r.x + r.w] = True
+    assert not (changed & ~inside).any()  # nothing but the label blocks changes
+
+
+def test_without_a_cjk_font_labels_fall_back_to_english(monkeypatch):
+    from emotion import fonts
+    from ui.i18n import drawn_labels
+
+    _need_cjk_font()
+    assert drawn_labels("zh")["happy"] == "高兴" and drawn_labels("zh")["unknown"] == "未知"
+    assert drawn_labels("en") is None
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
+    assert drawn_labels("zh") is None

@@ -311,16 +311,25 @@ def test_add_history_skips_a_key_another_transaction_is_inserting(store):
     """The race the pre-check cannot see: another connection has inserted the same row_key but
     not committed yet. add_history must wait for it and then skip the row (the conflict clause),
     not fail on the unique key nor write it twice."""
-    import time as _time
+    from tests.waiting import wait_until
 
     uid = _user(store).id
     other = store.engine.connect()
     got: list[object] = []
+    at_lock = threading.Event()
+
+    def on_execute(conn, cursor, statement, *args):  # noqa: ANN001 - SQLAlchemy's hook
+        # the writer's statement that has to wait for our transaction: SQLite's write lock, or
+        # MySQL's INSERT on the same unique key
+        if statement.startswith("BEGIN IMMEDIATE") or statement.lstrip().upper().startswith("INSERT"):
+            at_lock.set()
+
     try:
         with other.begin():
             other.execute(text(
                 "INSERT INTO history (user_id, row_key, source, ts, name, x, y, w, h) "
                 "VALUES (:u, 'race-key', 'photo', :t, 'unknown', 1, 2, 3, 4)"), {"u": uid, "t": T0.replace(tzinfo=None)})
+            event.listen(store.engine, "before_cursor_execute", on_execute)
 
             def writer() -> None:
                 try:
@@ -330,9 +339,18 @@ def test_add_history_skips_a_key_another_transaction_is_inserting(store):
 
             thread = threading.Thread(target=writer)
             thread.start()
-            _time.sleep(1.0)  # let the writer reach the database and wait on our lock
+            assert at_lock.wait(60), "the writer never reached the database"
+            if store.dialect != "sqlite":  # the server says when the INSERT waits on our row lock
+                with store.engine.connect() as probe:
+                    wait_until(lambda: probe.execute(text(
+                        "SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'")).scalar(),
+                        60, "the writer's INSERT to wait on our uncommitted row")
+            # on SQLite the writer holds the GIL until sqlite3 blocks in BEGIN IMMEDIATE's busy wait,
+            # so by the time this thread runs again the writer is waiting on our write lock
         thread.join(timeout=120)
     finally:
+        if event.contains(store.engine, "before_cursor_execute", on_execute):
+            event.remove(store.engine, "before_cursor_execute", on_execute)
         other.close()
     assert got == [1], got
     assert sorted(h.row_key for h in store.history(uid)) == ["fresh-key", "race-key"]

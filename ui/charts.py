@@ -11,9 +11,17 @@ from emotion.palette import EMOTION_HEX
 from emotion.records import EMOTIONS
 from ui.i18n import t
 
-#: history timeline buckets: granularity -> pandas frequency
-FREQS = {"minute": "min", "hour": "h", "day": "D"}
-_COMPACT = dict(height=260, margin=dict(l=0, r=0, t=10, b=0))
+_COMPACT = dict(height=260, margin=dict(l=0, r=0, t=30, b=0))
+#: legends go below a chart, so they never cover Plotly's toolbar (top right)
+LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.2, x=0, xanchor="left", title_text="")
+
+
+def plain(name: Any) -> str:
+    """A user-supplied name as Plotly shows it literally (Plotly reads <b>, <a href=...> and & in
+    labels as markup)."""
+    import html
+
+    return html.escape(str(name), quote=False)
 
 
 def emotion_labels() -> dict[str, str]:
@@ -28,17 +36,41 @@ def color_map() -> dict[str, str]:
 
 
 def faces_table(faces: list):
-    """One row per face: number, name, dominant emotion and its score, and the seven scores."""
+    """One row per face, numbered as on the drawn image (1, 2, 3 ... left to right,
+    `emotion.draw.face_order`): number, name, dominant emotion (translated) and its score, the seven
+    scores as one compact bar (an SVG data URL for an image column), and the seven scores."""
     import pandas as pd
 
+    from emotion.draw import face_order
+    from emotion.score_bar import score_bar
+
+    labels = emotion_labels()
     rows = []
-    for i, f in enumerate(faces, 1):
-        row = {"face": i, "name": f.identity.name, "emotion": f.dominant or "",
-               "score": f.dominant_score if f.dominant_score is not None else float("nan")}
-        for e, v in zip(EMOTIONS, f.scores if f.scores is not None else [float("nan")] * len(EMOTIONS)):
+    for number, i in enumerate(face_order(faces), 1):
+        f = faces[i]
+        scores = list(f.scores) if f.scores is not None else [float("nan")] * len(EMOTIONS)
+        row = {"face": number, "name": t("unknown") if not f.identity.known else f.identity.name,
+               "emotion": labels.get(f.dominant or "", "–"),
+               "score": f.dominant_score if f.dominant_score is not None else float("nan"),
+               "scores": score_bar(f.scores)}
+        for e, v in zip(EMOTIONS, scores):
             row[e] = float(v)
         rows.append(row)
-    return pd.DataFrame(rows, columns=["face", "name", "emotion", "score", *EMOTIONS])
+    return pd.DataFrame(rows, columns=["face", "name", "emotion", "score", "scores", *EMOTIONS])
+
+
+def scores_legend() -> str:
+    """SVG markup of the score bar's colours, labelled in the session's language."""
+    from emotion.score_bar import legend_svg
+
+    return legend_svg(emotion_labels())
+
+
+def photo_width(image_width: int, target: int = 480) -> int:
+    """Display width of a photo: its own size (a wide one is capped by its column), a small one
+    enlarged up to `target` px but never more than twice its size (blurry otherwise)."""
+    image_width = max(1, int(image_width))
+    return image_width if image_width >= target else min(2 * image_width, target)
 
 
 # ---- History ---------------------------------------------------------------------------------------
@@ -70,16 +102,43 @@ def distribution_chart(df, kind: str = "bar"):
     return fig
 
 
-def timeline_chart(df, granularity: str = "hour", style: str = "area"):
-    """Faces per emotion per time bucket (`FREQS`), as stacked areas or lines."""
+#: bar width as a share of its bucket; bucket lengths in milliseconds (a month counted as 30 days)
+_BAR_SHARE = 0.8
+_BUCKET_MS = {"minute": 60_000, "hour": 3_600_000, "day": 86_400_000, "week": 7 * 86_400_000,
+              "month": 30 * 86_400_000}
+
+
+def timeline_chart(df, bucket: str, style: str, tz, tz_label: str):
+    """Faces per emotion per time bucket (`emotion.history_buckets`), in the viewer's time zone
+    `tz`: stacked bars, stacked areas or lines. A single bucket is always drawn as bars (an area or
+    a line of one point draws nothing), each bar as wide as most of its bucket so it is visible on
+    a time axis."""
     import plotly.express as px
 
-    ts = (df.assign(bucket=df["time"].dt.floor(FREQS[granularity]))
-          .groupby(["bucket", "emotion"], observed=False).size().rename("count").reset_index())
-    ts["emotion"] = ts["emotion"].astype(str).map(emotion_labels())
-    plot = px.area if style == "area" else px.line
-    return plot(ts, x="bucket", y="count", color="emotion", color_discrete_map=color_map(),
-                labels={"bucket": t("time_utc"), "count": t("count"), "emotion": t("col_emotion")})
+    from emotion.history_buckets import bucket_counts, timeline_style
+
+    counts = bucket_counts(df["time"], df["emotion"].astype(str), bucket, tz, EMOTIONS)
+    counts["bucket"] = counts["bucket"].dt.tz_localize(None)  # local wall-clock time on the axis
+    style = timeline_style(counts["bucket"].nunique(), style)
+    counts["emotion"] = counts["emotion"].map(emotion_labels())
+    axis = {"bucket": t("time_local", tz=tz_label), "count": t("count"), "emotion": t("col_emotion")}
+    if style == "bars":
+        fig = px.bar(counts, x="bucket", y="count", color="emotion", color_discrete_map=color_map(),
+                     barmode="stack", labels=axis)
+        fig.update_traces(width=_BUCKET_MS[bucket] * _BAR_SHARE)
+        starts = counts["bucket"].drop_duplicates()
+        if len(starts) <= 2:  # a few buckets: room around them, so a bar does not fill the whole plot
+            import pandas as pd
+
+            step = pd.Timedelta(milliseconds=_BUCKET_MS[bucket])
+            fig.update_xaxes(range=[starts.min() - 2 * step, starts.max() + 3 * step])
+    else:
+        plot = px.area if style == "area" else px.line
+        fig = plot(counts, x="bucket", y="count", color="emotion", color_discrete_map=color_map(), labels=axis,
+                   markers=style == "lines")
+    fig.update_layout(legend=LEGEND_BELOW, margin=dict(l=0, r=0, t=30, b=0))
+    fig.update_yaxes(rangemode="tozero")
+    return fig
 
 
 def people_chart(df, who: str = "person"):
@@ -90,8 +149,11 @@ def people_chart(df, who: str = "person"):
     per = (df.assign(person=df[who].fillna("unknown").replace("unknown", unknown_label))
            .groupby(["person", "emotion"], observed=False).size().rename("count").reset_index())
     per["emotion"] = per["emotion"].astype(str).map(emotion_labels())
-    return px.bar(per, x="person", y="count", color="emotion", color_discrete_map=color_map(), barmode="stack",
-                  labels={"person": t("col_name"), "count": t("count"), "emotion": t("col_emotion")})
+    per["person"] = per["person"].map(plain)
+    fig = px.bar(per, x="person", y="count", color="emotion", color_discrete_map=color_map(), barmode="stack",
+                 labels={"person": t("col_name"), "count": t("count"), "emotion": t("col_emotion")})
+    fig.update_layout(legend=LEGEND_BELOW, margin=dict(l=0, r=0, t=30, b=0))
+    return fig
 
 
 # ---- Live ------------------------------------------------------------------------------------------
@@ -115,9 +177,9 @@ def person_mix_chart(per: dict[str, dict[str, float]]) -> Any:
     import plotly.express as px
 
     labels = emotion_labels()
-    rows = [{"person": name, "emotion": labels[e], "score": mix.get(e, 0.0)}
+    rows = [{"person": plain(name), "emotion": labels[e], "score": mix.get(e, 0.0)}
             for name, mix in per.items() for e in EMOTIONS]
     fig = px.bar(pd.DataFrame(rows), x="person", y="score", color="emotion", barmode="stack",
                  color_discrete_map=color_map(), labels={"person": "", "score": "", "emotion": ""})
-    fig.update_layout(**_COMPACT)
+    fig.update_layout(**{**_COMPACT, "height": 320}, legend=LEGEND_BELOW)
     return fig

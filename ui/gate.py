@@ -9,9 +9,9 @@ from typing import Any
 
 import streamlit as st
 
-from ui.i18n import t
 from ui.app_config import session_timeout
-from ui.outage import reset_outage
+from ui.i18n import t
+from ui.outage import db_guard, reset_outage
 
 
 #: session_state keys owned by this module
@@ -25,9 +25,6 @@ KEEP_ON_LOGOUT = ("lang",)
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
-
-
-
 
 
 def begin_run() -> None:
@@ -56,14 +53,49 @@ def ensure_gate() -> None:
 
 
 
+# ---- a sign-in waiting for its second factor (face step) -----------------------------------------
+#: session_state key of a user whose password was right but whose face step is still to come; they
+#: are NOT signed in (`current_user` is None), so app.py offers only Login/Register meanwhile. A reload
+#: or a second tab is a new session without it: the sign-in starts again at the password.
+PENDING_KEY = "auth_pending_second_factor"
+PENDING_TTL = timedelta(minutes=5)
+
+
+def begin_second_factor(user: Any) -> dict:
+    """Hold `user` (password checked) until the face step passes; nothing of theirs is reachable."""
+    _clear_session()
+    info = {"id": int(getattr(user, "id", None) or user["id"]), "name": str(getattr(user, "name", None) or user["name"]),
+            "since": now_utc()}
+    st.session_state[PENDING_KEY] = info
+    return info
+
+
+def pending_second_factor() -> dict | None:
+    """The user waiting for the face step (expires after `PENDING_TTL`), or None."""
+    info = st.session_state.get(PENDING_KEY)
+    if not info:
+        return None
+    if _expired(info.get("since"), now_utc(), PENDING_TTL):
+        st.session_state.pop(PENDING_KEY, None)
+        return None
+    return dict(info)
+
+
+def clear_pending() -> None:
+    st.session_state.pop(PENDING_KEY, None)
+
+
 def current_user() -> dict | None:
     """``{"id": int, "name": str}`` of the signed-in user, or None."""
     user = st.session_state.get(USER_KEY)
     return dict(user) if user else None
 
 
-def sign_in(user: Any) -> dict:
-    """Store the authenticated user (an object with .id/.name or .username, or a dict) in the session."""
+def sign_in(user: Any, keep_prefixes: tuple[str, ...] = ()) -> dict:
+    """Store the authenticated user (an object with .id/.name or .username, or a dict) in the session.
+
+    `keep_prefixes`: session keys of this same sign-in to keep (the face step's camera component,
+    whose own callback still reads its keys when the browser closes the stream)."""
     if isinstance(user, dict):
         uid, name = user.get("id"), user.get("name") or user.get("username")
     else:
@@ -71,15 +103,27 @@ def sign_in(user: Any) -> dict:
         name = getattr(user, "name", None) or getattr(user, "username", None)
     info = {"id": int(uid), "name": str(name)}
     # a new user starts clean: nothing of a previous user's session may leak into theirs
-    _clear_session()
+    _clear_session(keep_prefixes)
     st.session_state[USER_KEY] = info
     st.session_state[LAST_SEEN_KEY] = now_utc()
+    _restore_settings(info["id"])
     return info
 
 
-def _clear_session() -> None:
+def _restore_settings(user_id: int) -> None:
+    """The user's saved settings into the session; the defaults (and a message) when the database
+    cannot give them now."""
+    from ui import resources, user_settings
+
+    with db_guard(t("settings_not_restored")) as guard:
+        user_settings.restore(resources.get_store(), user_id)
+    if guard.failed:
+        user_settings.get_settings()
+
+
+def _clear_session(keep_prefixes: tuple[str, ...] = ()) -> None:
     for key in list(st.session_state.keys()):
-        if key not in KEEP_ON_LOGOUT:
+        if key not in KEEP_ON_LOGOUT and not (keep_prefixes and str(key).startswith(keep_prefixes)):
             del st.session_state[key]
 
 
@@ -129,7 +173,7 @@ def require_user() -> dict:
         flash = st.session_state.pop(FLASH_KEY, None)
         if flash:
             st.info(flash)
-        st.warning(t("login_required"), icon="🔒")
+        st.warning(t("login_required"), icon=":material/lock:")
         st.stop()
     return user
 

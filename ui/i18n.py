@@ -176,6 +176,8 @@ EN: dict[str, str] = {
     "col_accuracy": "Accuracy",
     "col_note": "Notes",
     "models_in_use": "In use",
+    "no_cjk_font": "No Chinese font is installed on the server, so labels drawn on images and the live "
+                   "video stay in English. To draw them in Chinese: `{command}`.",
     "database": "Database: {url}",
     # live camera (pages/live.py)
     "live_title": "Live camera",
@@ -351,6 +353,7 @@ ZH: dict[str, str] = {
     "col_accuracy": "准确率",
     "col_note": "说明",
     "models_in_use": "当前使用",
+    "no_cjk_font": "服务器上没有安装中文字体，因此图片和实时视频上绘制的标签保持英文。如需中文标签，请运行：`{command}`。",
     "database": "数据库：{url}",
     # live camera (pages/live.py)
     "live_title": "实时摄像头",
@@ -378,7 +381,6 @@ ZH: dict[str, str] = {
     "live_face_line": "#{track} **{name}**：{emotion} {score}",
     "live_frames": "已分析 {n} 帧（{mode}）",
 }
-
 
 
 def _merge_feature_tables() -> None:
@@ -422,6 +424,32 @@ def t(key: str, lang: str | None = None, **fields: Any) -> str:
         except (KeyError, IndexError, ValueError):
             return text
     return text
+
+
+def error_text(err: BaseException, lang: str | None = None) -> str:
+    """An engine error in the session's language: a typed error (`emotion.errors.EngineError`) by its
+    code and params (``err.<code>`` labels, `ui/i18n_errors.py`); anything else as ``str(err)``.
+    Params that are user data (a person's name) must be escaped by the caller if shown as Markdown."""
+    code = getattr(err, "code", None)
+    key = f"err.{code}"
+    if code is None or key not in EN:
+        return str(err)
+    return t(key, lang, **getattr(err, "params", {}))
+
+
+def drawn_labels(lang: str | None = None) -> dict[str, str] | None:
+    """Emotion names and "unknown" for the labels drawn on images and the live video, in the
+    session's language; None (English) for English, or when no CJK font is installed to draw them
+    (`emotion.draw.can_draw_cjk`; the Models page says so)."""
+    lang = lang or current_language()
+    if lang == "en":
+        return None
+    from emotion.draw import can_draw_cjk
+    from emotion.records import EMOTIONS
+
+    if not can_draw_cjk():
+        return None
+    return {**{e: t("emo_" + e, lang) for e in EMOTIONS}, "unknown": t("unknown", lang)}
 
 
 def language_switch() -> str:

@@ -5,9 +5,8 @@ import contextlib
 
 import streamlit as st
 
-from ui.i18n import t
 from emotion.store import StoreUnavailable
-
+from ui.i18n import t
 
 
 _DB_FAILED_KEY = "_db_failed_this_run"
@@ -63,5 +62,5 @@ def show_db_error(message: str | None = None) -> None:
     if message is None and st.session_state.get(_DB_ERROR_SHOWN_KEY):
         return
     st.session_state[_DB_ERROR_SHOWN_KEY] = True
-    st.error(message or t("db_unreachable"), icon="🛑")
+    st.error(message or t("db_unreachable"), icon=":material/cloud_off:")
 

@@ -7,12 +7,10 @@ from typing import Any
 
 import streamlit as st
 
-from ui.i18n import t
 from ui.app_config import database_url
+from ui.i18n import t
 from ui.outage import database_failed_this_run
 from ui.user_settings import RECOGNIZER, Settings, get_settings
-
-
 
 
 @st.cache_resource(show_spinner=False)
@@ -31,7 +29,6 @@ def get_store():
 
         raise StoreUnavailable()
     return _store_for(database_url())
-
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

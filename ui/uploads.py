@@ -1,4 +1,5 @@
-"""Uploaded photos: size limits, decoding, cached analysis, saving to history once, thumbnails."""
+"""Uploaded photos: size limits, decoding, cached analysis, saving to history once, enrolment
+embeddings and their thumbnails."""
 from __future__ import annotations
 
 import hashlib
@@ -9,8 +10,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from ui.i18n import t
 from ui.gate import now_utc
+from ui.i18n import error_text, t
 from ui.outage import db_guard, show_db_error
 from ui.resources import gallery_version, get_analyzer, get_gallery, get_store
 from ui.user_settings import Settings, get_settings
@@ -21,7 +22,6 @@ from ui.user_settings import Settings, get_settings
 MAX_UPLOAD_MB = 20
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
-
 
 
 #: photos are analysed at most this big (the engine maps boxes back to the original pixels)
@@ -55,7 +55,7 @@ class PhotoResult:
     digest: str
     bgr: Any = None                      # the decoded image (None when it could not be read)
     faces: list = field(default_factory=list)
-    error: str | None = None             # the user-facing message when the file is not a usable image
+    error: Exception | None = None       # why the file is not a usable image (typed: ui.i18n.error_text)
     timings: dict = field(default_factory=dict)
 
 
@@ -73,12 +73,12 @@ def analyze_upload(data: bytes, user: dict, settings: Settings | None = None) ->
     if key in cache:
         return cache[key]
     if len(data) > MAX_UPLOAD_BYTES:
-        result = PhotoResult(d, error=t("file_too_big", mb=MAX_UPLOAD_MB))
+        result = PhotoResult(d, error=ImageError("image.too_big_file", mb=len(data) / 2**20, limit_mb=MAX_UPLOAD_MB))
     else:
         try:
             bgr = load_image(data, max_bytes=MAX_UPLOAD_BYTES)
         except ImageError as err:
-            result = PhotoResult(d, error=str(err))
+            result = PhotoResult(d, error=err)
         else:
             analyzer = get_analyzer(s)
             faces = analyze_bgr(bgr, user, s, landmarks=True)
@@ -87,8 +87,6 @@ def analyze_upload(data: bytes, user: dict, settings: Settings | None = None) ->
         cache.pop(next(iter(cache)))
     cache[key] = result
     return result
-
-
 
 
 def _row_key(user_id: int, file_digest: str, index: int) -> str:
@@ -184,6 +182,31 @@ def face_thumbnail(bgr, box, *, side: int = THUMB_SIDE) -> bytes:
     return buf.tobytes()
 
 
-
 def digest(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()
+
+
+def embed_uploads(settings: Settings, files: Any) -> tuple[list[tuple], list[str]]:
+    """(items for Store.add_embeddings, error messages) for uploaded photos: one embedding (and a
+    JPEG thumbnail) per photo, from its largest face; photos without a face are rejected."""
+    from emotion.imageio import ImageError, load_image
+
+    analyzer = get_analyzer(settings)
+    items, errors = [], []
+    for f in files:
+        data = f.getvalue()
+        if len(data) > MAX_UPLOAD_BYTES:
+            errors.append(t("file_rejected", file=f.name, error=t("file_too_big", mb=MAX_UPLOAD_MB)))
+            continue
+        try:
+            bgr = load_image(data, max_bytes=MAX_UPLOAD_BYTES)
+        except ImageError as err:
+            errors.append(t("file_rejected", file=f.name, error=error_text(err)))
+            continue
+        faces = [r for r in analyzer.embed_faces(bgr) if r.embedding is not None]
+        if not faces:
+            errors.append(t("file_no_face", file=f.name))
+            continue
+        face = faces[0]  # the engine returns the largest face first
+        items.append((settings.recognizer, face.embedding, face_thumbnail(bgr, face.box)))
+    return items, errors

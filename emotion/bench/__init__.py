@@ -3,7 +3,8 @@
 ``python -m emotion bench`` (photo, `emotion.bench.photo`), ``--live`` (the streaming path,
 `emotion.bench.live`), ``--live --faces 20`` (a synthetic classroom, `emotion.bench.classroom`),
 ``--load`` (concurrent sessions, `emotion.bench.load`), ``--video`` (a video
-file, `emotion.bench.video`). A new benchmark adds
+file, `emotion.bench.video`), ``--scales`` (found rate per face size, every detector,
+`emotion.bench.scales`). A new benchmark adds
 a module here, its flags in `add_arguments` and a branch in `run`. The scenes all of them use are in
 `emotion.bench.scenes`.
 """
@@ -13,7 +14,7 @@ import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from emotion.bench import classroom, live, load, photo, video
+    from emotion.bench import classroom, live, load, photo, scales, video
 
     p.conflict_handler = "resolve"  # the live benchmark re-declares --live/--detector with the same meaning
     p.add_argument("--live", action="store_true", help="benchmark the live (streaming) path instead")
@@ -22,6 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     live.add_arguments(p.add_argument_group("live benchmark (--live)"))
     classroom.add_arguments(p.add_argument_group("classroom benchmark (--live --faces N)"))
     video.add_arguments(p.add_argument_group("video benchmark (--video)"))
+    p.add_argument("--scales", action="store_true", help="scale sweep: found rate per face size, every detector")
+    scales.add_arguments(p.add_argument_group("scale sweep (--scales)"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,6 +32,10 @@ def run(args: argparse.Namespace) -> int:
         from emotion.bench import video
 
         return int(video.run(args) or 0)
+    if getattr(args, "scales", False):
+        from emotion.bench import scales
+
+        return int(scales.run(args) or 0)
     if args.load:
         from emotion.bench import load
 

@@ -88,6 +88,8 @@ NUM_KEYPOINTS = 6
 #: overlap of neighbouring tiles, as a fraction of the image side (a face narrower than this is
 #: whole in at least one tile)
 TILE_OVERLAP = 0.25
+#: lowest score kept from the padded second pass (`pad_fallback`)
+PAD_FALLBACK_MIN_SCORE = 0.65
 
 
 # ----------------------------------------------------------------------------- weights
@@ -277,12 +279,16 @@ class BlazeFaceDetector:
     max_faces: keep at most this many (highest score) faces; None = all.
     tiles: 0 = one pass over the whole image; n >= 2 = also scan an n x n grid of overlapping
         tiles (n*n + 1 passes), so that faces too small for one letterboxed pass are found.
+    pad_fallback: when the pass over the image finds nothing, run once more on the image padded on
+        every side by this fraction of its longer side (grey border): finds a face that fills or
+        overflows the frame (a face close to a laptop camera) at no cost when a face was found.
     """
 
     def __init__(self, name: str = "blazeface", *, min_score: float | None = None,
                  nms: str = "weighted", num_threads: int = 1, max_faces: int | None = None,
                  iou_threshold: float = NMS_IOU, model_file: str | os.PathLike | None = None,
-                 tiles: int = 0) -> None:
+                 tiles: int = 0, pad_fallback: float = 0.0) -> None:
+        self.pad_fallback = float(pad_fallback)
         if name not in SPECS:
             raise ValueError(f"unknown BlazeFace variant {name!r}; choose from {sorted(SPECS)}")
         if nms not in ("weighted", "plain"):
@@ -359,6 +365,14 @@ class BlazeFaceDetector:
         height, width = bgr.shape[:2]
         windows = self.tile_windows(width, height)
         boxes, kps, scores = self._single(bgr)
+        if len(scores) == 0 and self.pad_fallback > 0:
+            p = int(round(self.pad_fallback * max(width, height)))
+            padded = cv2.copyMakeBorder(bgr, p, p, p, p, cv2.BORDER_CONSTANT, value=(127, 127, 127))
+            boxes, kps, scores = self._single(padded)
+            # the padded frame is a second chance, not a lower bar: a flat or black frame framed in
+            # grey can look like a face to the model at ~0.55
+            keep = scores >= max(self.min_score, PAD_FALLBACK_MIN_SCORE)
+            boxes, kps, scores = boxes[keep] - p, kps[keep] - p, scores[keep]
         if not windows:
             return boxes, kps, scores
         all_b, all_k, all_s = [boxes], [kps], [scores]

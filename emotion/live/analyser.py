@@ -101,6 +101,9 @@ class StreamingAnalyzer:
         self.analyzer = analyzer
         #: the history rows' source ("camera"; "video" for an uploaded video)
         self.source = source
+        #: translations of the drawn emotion names and "unknown" (`emotion.draw.annotate`); the page
+        #: sets them from the user's language, None draws English
+        self.labels: dict[str, str] | None = None
         self.gallery_provider = gallery_provider
         if history_sink is None or isinstance(history_sink, HistoryWriter):
             self.writer = history_sink
@@ -401,7 +404,7 @@ class StreamingAnalyzer:
         extra = f"{ms:.0f} ms  {self._mode}"
         if error is not None:
             extra = f"error: {error}"[:80]
-        return annotate(bgr, faces, landmarks=self._landmarks, fps=fps, extra_text=extra)
+        return annotate(bgr, faces, landmarks=self._landmarks, fps=fps, extra_text=extra, labels=self.labels)
 
     # ---- readers (any thread) ----------------------------------------------------------------------
 

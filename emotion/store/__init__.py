@@ -2,7 +2,9 @@
 
 * Modules: `engine` (URL, connection, transactions, outage detection, migrations), `schema`
   (tables), `results` (plain frozen results), repositories `accounts`, `people`, `history`,
-  `snapshots`, `sessions` (classroom sessions); `Store` combines them so pages call ``store.add_history(...)`` as before.
+  `snapshots`, `settings` (each user's settings, a small JSON object), `faceauth` (face sign-in factor,
+  recovery codes, sign-in audit), `sessions` (classroom sessions); `Store` combines them so pages call
+  ``store.add_history(...)`` as before.
 
 * Where: `database_url(url)` picks the URL: the argument (e.g. from Streamlit secrets), else the
   ``DATABASE_URL`` environment variable, else an SQLite file ``emotion.db`` in
@@ -20,9 +22,10 @@
   Deleting a snapshot leaves its history rows (``snapshot_id`` NULL); deleting a user removes
   everything the user owns.
 * History retries: `add_history` is idempotent by ``row_key`` (unique per user).
-* Errors: `StoreUnavailable` (a message for humans) when the database cannot be reached;
-  `NameTaken` for a duplicate user or person name; `PersonNotFound` when a write names a person
-  the user does not own; `ValueError` for malformed input.
+* Errors (typed, with codes: `emotion.errors`): `StoreUnavailable` when the database cannot be
+  reached; `NameTaken` for a duplicate user or person name; `PersonNotFound` when a write names a
+  person the user does not own; `InvalidName` (a ValueError) for a name that cannot be stored;
+  plain `ValueError` for other malformed input (programming errors).
 * Time: all timestamps are stored as UTC with millisecond precision and come back as aware UTC
   datetimes; naive datetimes passed in are taken to be UTC.
 
@@ -38,7 +41,8 @@ from sqlalchemy.engine import URL
 
 from emotion.store.accounts import AccountsRepository
 from emotion.store.engine import Database, database_url, make_engine
-from emotion.store.errors import NameTaken, PersonNotFound, StoreError, StoreUnavailable
+from emotion.store.errors import InvalidName, NameTaken, PersonNotFound, StoreError, StoreUnavailable
+from emotion.store.faceauth import FaceAuthRepository
 from emotion.store.history import HistoryRepository, history_row
 from emotion.store.limits import MIGRATIONS_DIR, SOURCES
 from emotion.store.people import PeopleRepository
@@ -53,11 +57,12 @@ from emotion.store.results import (
 )
 from emotion.store.schema import Base, Embedding, HistoryRow, Person, SessionRow, SnapshotRow, User
 from emotion.store.sessions import SessionEnded, SessionInfo, SessionNotFound, SessionsRepository
+from emotion.store.settings import SettingsRepository
 from emotion.store.snapshots import SnapshotsRepository
 
 __all__ = [
     "Store", "open_store", "new_row_key", "database_url", "make_engine",
-    "StoreError", "StoreUnavailable", "NameTaken", "PersonNotFound",
+    "StoreError", "StoreUnavailable", "NameTaken", "PersonNotFound", "InvalidName",
     "UserInfo", "PersonInfo", "EmbeddingInfo", "HistoryEntry", "SnapshotInfo", "Snapshot",
     "history_row", "SOURCES", "HISTORY_COLUMNS", "MIGRATIONS_DIR",
     "Base", "User", "Person", "Embedding", "HistoryRow", "SnapshotRow", "SessionRow",
@@ -65,7 +70,8 @@ __all__ = [
 ]
 
 
-class Store(AccountsRepository, PeopleRepository, HistoryRepository, SnapshotsRepository, SessionsRepository,
+class Store(AccountsRepository, PeopleRepository, HistoryRepository, SnapshotsRepository, SettingsRepository,
+            FaceAuthRepository, SessionsRepository,
             Database):
     """Engine + sessions (`Database`) and every repository's queries. Thread-safe; one per
     process is enough (cache it). Nothing is created on construction: call `migrate()` once at

@@ -33,14 +33,14 @@ class AccountsRepository:
         try:
             with self._session(write=True) as s:
                 if s.scalar(select(User.id).where(User.name_key == key)) is not None:
-                    raise NameTaken("That user name is already taken.")
+                    raise NameTaken("store.user_name_taken")
                 user = User(name=name, name_key=key, password_hash=password_hash, created=self._now(now),
                             failed_logins=0)
                 s.add(user)
                 s.flush()
                 return self._user_info(user)
         except sa_exc.IntegrityError as err:  # a concurrent sign-up won the race
-            raise NameTaken("That user name is already taken.") from err
+            raise NameTaken("store.user_name_taken") from err
 
     def get_user(self, user_id: int) -> UserInfo | None:
         with self._session() as s:

@@ -248,7 +248,7 @@ class Database:
             got = conn.exec_driver_sql("SELECT GET_LOCK(%s, %s)", (lock, _LOCK_TIMEOUT_S)).scalar()
             conn.commit()
             if got != 1:
-                raise StoreUnavailable("The database is busy with an upgrade; please try again in a minute.",
+                raise StoreUnavailable(code="store.busy",
                                        detail=f"GET_LOCK({lock!r}) returned {got!r}")
             try:
                 yield

@@ -205,27 +205,15 @@ class HistoryRepository:
 
     def _insert_history(self, user_id: int, values: list[dict[str, Any]], keys: set[str]) -> int:
         with self._session(write=True) as s:
-            person_ids = {v["person_id"] for v in values if v["person_id"] is not None}
-            if person_ids:
-                owned = set(s.scalars(select(Person.id).where(Person.user_id == user_id,
-                                                              Person.id.in_(person_ids))))
-                for v in values:
-                    if v["person_id"] is not None and v["person_id"] not in owned:
-                        v["person_id"] = None
-            snap_ids = {v["snapshot_id"] for v in values if v["snapshot_id"] is not None}
-            if snap_ids:
-                owned = set(s.scalars(select(SnapshotRow.id).where(SnapshotRow.user_id == user_id,
-                                                                   SnapshotRow.id.in_(snap_ids))))
-                for v in values:
-                    if v["snapshot_id"] is not None and v["snapshot_id"] not in owned:
-                        v["snapshot_id"] = None
-            sess_ids = {v["session_id"] for v in values if v["session_id"] is not None}
-            if sess_ids:  # a session of another user (or deleted meanwhile): the row is kept, unfiled
-                owned = set(s.scalars(select(SessionRow.id).where(SessionRow.user_id == user_id,
-                                                                  SessionRow.id.in_(sess_ids))))
-                for v in values:
-                    if v["session_id"] is not None and v["session_id"] not in owned:
-                        v["session_id"] = None
+            for column, table in (("person_id", Person), ("snapshot_id", SnapshotRow),
+                                  ("session_id", SessionRow)):
+                # an id that is not the user's (another user's, or deleted meanwhile) is stored as NULL
+                ids = {v[column] for v in values if v[column] is not None}
+                if ids:
+                    owned = set(s.scalars(select(table.id).where(table.user_id == user_id, table.id.in_(ids))))
+                    for v in values:
+                        if v[column] is not None and v[column] not in owned:
+                            v[column] = None
             if keys:
                 # retries are settled here; the conflict clause below settles concurrent writers
                 existing: set[str] = set()

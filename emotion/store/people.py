@@ -40,7 +40,7 @@ class PeopleRepository:
         (ignoring letter case and surrounding spaces); `ValueError` for an empty/too long name."""
         name = _clean_person_name(name)
         key = _name_key(name)
-        taken = NameTaken(f"You already have someone called {name!r}.")
+        taken = NameTaken("store.person_name_taken", name=name)
         try:
             with self._session(write=True) as s:
                 if self._name_in_use(s, user_id, key):
@@ -51,14 +51,14 @@ class PeopleRepository:
                 return PersonInfo(p.id, p.name, p.created, 0)
         except sa_exc.IntegrityError as err:
             if self.get_user(user_id) is None:
-                raise StoreError(f"No user with id {user_id}.") from err
+                raise StoreError("store.no_user", user_id=user_id) from err
             raise taken from err
 
     def rename_person(self, user_id: int, person_id: int, new_name: str) -> bool:
         """False when the person does not exist or is another user's (nothing changes)."""
         name = _clean_person_name(new_name)
         key = _name_key(name)
-        taken = NameTaken(f"You already have someone called {name!r}.")
+        taken = NameTaken("store.person_name_taken", name=name)
         try:
             with self._session(write=True) as s:
                 p = self._owned_person(s, user_id, person_id, lock=True)
@@ -90,6 +90,17 @@ class PeopleRepository:
                 .group_by(Person.id, Person.name, Person.created)
             ).first()
             return None if row is None else PersonInfo(*row)
+
+    def find_person(self, user_id: int, name: str) -> PersonInfo | None:
+        """The user's person of this name (ignoring letter case and surrounding spaces, as the
+        uniqueness rule does), or None."""
+        try:
+            key = _name_key(_clean_person_name(name))
+        except ValueError:
+            return None
+        with self._session() as s:
+            pid = s.scalar(select(Person.id).where(Person.user_id == user_id, Person.name_key == key))
+        return None if pid is None else self.get_person(user_id, pid)
 
     def list_people(self, user_id: int, *, model_name: str | None = None) -> list[PersonInfo]:
         """The user's people by name, each with its number of embeddings (of `model_name` only,
@@ -145,7 +156,7 @@ class PeopleRepository:
                                   vector=v.tobytes(), thumbnail=thumb, created=created))
         with self._session(write=True) as s:
             if self._owned_person(s, user_id, person_id, lock=True) is None:
-                raise PersonNotFound("That person does not exist (any more).")
+                raise PersonNotFound("store.person_not_found")
             s.add_all(rows)
             s.flush()
             return [r.id for r in rows]

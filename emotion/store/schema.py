@@ -15,6 +15,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
@@ -210,6 +211,17 @@ class SessionRow(Base):
     ended: Mapped[datetime | None] = mapped_column(UTCDateTime())        # NULL while it runs
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())    # set while paused
     paused_s: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")  # earlier pauses
+
+
+class UserSettingsRow(Base):
+    """A user's settings: one JSON object of key -> value (emotion.store.settings)."""
+
+    __tablename__ = "user_settings"
+    __table_args__ = (_TABLE_ARGS,)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 assert tuple(c for c in EMOTIONS) == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")

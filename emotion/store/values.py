@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from emotion.records import UNKNOWN
+from emotion.store.errors import InvalidName
 from emotion.store.limits import PERSON_NAME_MAX
 from emotion.store.schema import _to_utc
 
@@ -31,13 +32,13 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def _clean_person_name(name: str) -> str:
     if not isinstance(name, str):
-        raise ValueError("A name must be text.")
+        raise InvalidName("store.name_not_text")
     name = unicodedata.normalize("NFC", name).strip()
     if not name:
-        raise ValueError("A name cannot be empty.")
+        raise InvalidName("store.name_empty")
     if len(name) > PERSON_NAME_MAX:
-        raise ValueError(f"A name can have at most {PERSON_NAME_MAX} characters.")
+        raise InvalidName("store.name_too_long", max=PERSON_NAME_MAX)
     if _CONTROL.search(name):
-        raise ValueError("A name cannot contain control characters (tabs, line breaks...).")
+        raise InvalidName("store.name_control")
     return name
 

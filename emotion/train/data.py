@@ -1,7 +1,7 @@
 """FER2013 splits (``*.npz.xz``) and the training-time augmentation.
 
 Only numpy and OpenCV here: the evaluate command imports this module and must not pay for TensorFlow.
-The preprocessing itself (uint8 crop -> network input) lives in :mod:`emotion.classify.fernet` so that
+The preprocessing itself (uint8 crop -> network input) lives in :mod:`emotion.classify.fer_cnn` so that
 training, evaluation and the product share one function.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`python -m emotion evaluate FILE.npz.xz`: the shipped emotion model on a FER2013-format file.
 
-Uses exactly the run-time path: :class:`emotion.classify.fernet.FerNetClassifier` (ONNX Runtime, the
-same :func:`~emotion.classify.fernet.preprocess` and flip TTA). Prints accuracy, macro-F1, per-class
+Uses exactly the run-time path: :class:`emotion.classify.fer_cnn.FerCnnClassifier` (ONNX Runtime, the
+same :func:`~emotion.classify.fer_cnn.preprocess` and flip TTA). Prints accuracy, macro-F1, per-class
 recall, the confusion matrix and the median milliseconds per face at batch size 1; the last line is
 ``accuracy=0.xxxx``. Needs numpy and onnxruntime only (no TensorFlow).
 """
@@ -19,7 +19,10 @@ from emotion.records import EMOTIONS
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="FER2013-format .npz.xz (48x48 uint8 faces, FER label order)")
     p.add_argument("--models-dir", help="folder holding fernet.onnx (default: models/)")
-    p.add_argument("--classifier", default="fernet", help="fernet (default) or deepface (needs its weights)")
+    p.add_argument("--classifier", default="fer_cnn",
+                   help="fer_cnn (default; old name fernet), fer_vgg, fer_vgg_int8 or deepface (needs its weights)")
+    p.add_argument("--model", help="an ONNX file to evaluate in place of the classifier's shipped one "
+                                   "(fernet/fer_vgg-style input and output; a candidate)")
     p.add_argument("--no-tta", action="store_true", help="disable the mirrored-crop averaging")
     p.add_argument("--timing-faces", type=int, default=300, help="faces timed one by one for the latency figure")
     p.add_argument("--limit", type=int, help="evaluate the first N faces only")
@@ -51,24 +54,28 @@ def metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     }
 
 
-def _make_classifier(name: str, models_dir, tta: bool | None):
-    if name == "fernet":
-        from emotion.classify.fernet import FerNetClassifier
+def _make_classifier(name: str, models_dir, tta: bool | None, model: str | None = None):
+    if name in ("fer_vgg", "fer_vgg_int8") or model:
+        from emotion.classify.fer_vgg import FerVggClassifier
 
-        return FerNetClassifier(models_dir, tta=tta)
+        return FerVggClassifier(models_dir, int8=name == "fer_vgg_int8", tta=tta, model_file=model)
+    if name in ("fer_cnn", "fernet"):
+        from emotion.classify.fer_cnn import FerCnnClassifier
+
+        return FerCnnClassifier(models_dir, tta=tta)
     from emotion.classify import create_classifier
 
     return create_classifier(name)
 
 
-def evaluate_file(path: str | Path, *, models_dir=None, classifier: str = "fernet", tta: bool | None = None,
-                  timing_faces: int = 300, limit: int | None = None) -> dict:
+def evaluate_file(path: str | Path, *, models_dir=None, classifier: str = "fer_cnn", tta: bool | None = None,
+                  timing_faces: int = 300, limit: int | None = None, model: str | None = None) -> dict:
     from emotion.train.data import load_npz_xz
 
     images, labels = load_npz_xz(path)
     if limit:
         images, labels = images[:limit], labels[:limit]
-    clf = _make_classifier(classifier, models_dir, tta)
+    clf = _make_classifier(classifier, models_dir, tta, model)
     probs = np.concatenate([clf.predict(images[i:i + 256]) for i in range(0, len(images), 256)]) \
         if len(images) else np.zeros((0, 7), np.float32)
     report = metrics(labels, probs.argmax(1))
@@ -84,7 +91,7 @@ def evaluate_file(path: str | Path, *, models_dir=None, classifier: str = "ferne
     report["median_ms"] = round(float(np.median(times)), 3) if times else None
     report["p95_ms"] = round(float(np.percentile(times, 95)), 3) if times else None
     report["tta"] = bool(getattr(clf, "tta", False))
-    report["classifier"] = getattr(clf, "name", classifier)
+    report["classifier"] = getattr(clf, "name", classifier) + (f" ({Path(model).name})" if model else "")
     report["file"] = Path(path).name
     return report
 
@@ -108,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {path} not found")
         return 2
     report = evaluate_file(path, models_dir=args.models_dir, classifier=args.classifier,
-                           tta=False if args.no_tta else None, timing_faces=args.timing_faces, limit=args.limit)
+                           tta=False if args.no_tta else None, timing_faces=args.timing_faces, limit=args.limit,
+                           model=args.model)
     print(format_report(report))
     return 0

@@ -4,7 +4,7 @@ The network only uses Conv2D (no bias) + BatchNormalization + ReLU, MaxPooling2D
 GlobalAveragePooling2D and Dense, so the graph is written directly with the ``onnx`` helper API:
 batch norm is folded into the preceding convolution, dropout disappears and a Softmax is appended.
 ONNX graph input: ``crop`` float32 (N, 1, S, S), the output of
-:func:`emotion.classify.fernet.preprocess` with a channel axis; output ``probs`` float32 (N, 7).
+:func:`emotion.classify.fer_cnn.preprocess` with a channel axis; output ``probs`` float32 (N, 7).
 
 ``onnx`` is needed only here (export time), never at run time.
 """

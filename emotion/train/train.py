@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from emotion import config
-from emotion.classify import fernet
+from emotion.classify import fer_cnn as fernet
 from emotion.records import EMOTIONS
 from emotion.train import data as fdata
 from emotion.train.model import PRESETS, TrainConfig, count_macs, make_config
@@ -210,7 +210,7 @@ def ship(result: dict, cfg: TrainConfig, out: Path, data_dir, command: str, *, g
         "name": "fernet",
         "file": fernet.MODEL_FILE,
         "classes": list(EMOTIONS),
-        "input": f"float32 (N,1,{cfg.input_size},{cfg.input_size}) from emotion.classify.fernet.preprocess",
+        "input": f"float32 (N,1,{cfg.input_size},{cfg.input_size}) from emotion.classify.fer_cnn.preprocess",
         "preprocessing": fernet.PREPROCESSING,
         "tta_flip": cfg.tta_flip,
         "trained_on": "FER2013 Training split (28,709 faces); selected on PublicTest",

@@ -2,7 +2,9 @@
 served by `streamlit run app.py`, the live camera over WebRTC with chromium's fake camera playing a video of
 a real face, both inside a private network namespace (see harness.py and ../shared/recipes).
 
-register -> log in -> enrol the astronaut -> Photo: her name and "happy" -> Live: frames come back
+register -> log in -> enrol the astronaut -> Photo: her name and "happy" -> a close-up portrait of another
+enrolled person (a face that fills half the frame, which the first photo detector missed) shows her name
+and an emotion -> Live: frames come back
 annotated with her name and an emotion, the live chart moves -> capture -> stop -> History: camera rows and
 the capture are there, the CSV downloads -> log out -> a second user sees none of it.
 """
@@ -10,22 +12,37 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
-import time
 from pathlib import Path
 
 import cv2
 import pytest
 
+from emotion.config import PROJECT_ROOT
 from emotion.store import open_store
 from tests.e2e import ui
 from tests.e2e.camera import face_frames, write_y4m
 from tests.e2e.harness import AppServer, launch_chromium, netns, require_browser
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "s3cret-passphrase"
 PERSON = "Eileen Collins"
+PORTRAIT_PERSON = "Portrait Person"
+PHOTOS = Path(os.environ.get("EMOTION_PHOTOS_DIR", PROJECT_ROOT.parent / "shared" / "data" / "photos"))
+
+
+def _real_photo(rel: str) -> Path:
+    """A real photo read in place from ../shared/data/photos (never copied into the repository)."""
+    path = PHOTOS / rel
+    if not path.is_file():
+        msg = f"real photo {path} missing (../shared/data/photos)"
+        if os.environ.get("CI", "").strip().lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
 
 
 def _astronaut_jpeg(path: Path) -> Path:
@@ -48,6 +65,9 @@ def test_whole_journey(tmp_path):
     from playwright.sync_api import sync_playwright
 
     photo = _astronaut_jpeg(tmp_path / "astronaut.jpg")
+    # deepface_testset: img2 and img1 show the same person (master.csv says Yes); img1 is a close-up
+    # portrait whose face covers half the image's shorter side
+    enrol_photo, portrait = _real_photo("deepface_testset/img2.jpg"), _real_photo("deepface_testset/img1.jpg")
     video = write_y4m(tmp_path / "face.y4m", face_frames(60))
     with netns() as ns:
         app = AppServer(tmp_path, ns=ns, env={"EMOTION_ICE_SERVERS": "[]", "EMOTION_LIVE_HISTORY_PERIOD_S": "1"})
@@ -62,7 +82,7 @@ def test_whole_journey(tmp_path):
                 page.set_default_timeout(60_000)
                 page.goto(app.url)
                 ui.wait_idle(page)
-                _journey(page, tmp_path, photo, app)
+                _journey(page, tmp_path, photo, app, (enrol_photo, portrait))
             except Exception:
                 try:
                     page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
@@ -74,7 +94,7 @@ def test_whole_journey(tmp_path):
                 browser.close()
 
 
-def _journey(page, tmp: Path, photo: Path, app: AppServer) -> None:
+def _journey(page, tmp: Path, photo: Path, app: AppServer, portrait_photos: tuple[Path, Path]) -> None:
     # --- register and log in ---------------------------------------------------------------------------
     ui.register_and_login(page, "alice", PASSWORD)
 
@@ -92,6 +112,19 @@ def _journey(page, tmp: Path, photo: Path, app: AppServer) -> None:
     ui.expect_text(page, re.escape(PERSON) + r".{0,40}happy")
     assert "unknown" not in text.split("found", 1)[1].split("Download", 1)[0].lower()
 
+    # --- a close-up portrait of another enrolled person: her name and an emotion ----------------------------
+    enrol_photo, portrait = portrait_photos
+    ui.goto_page(page, "People")
+    ui.fill(page, "Name", PORTRAIT_PERSON)
+    ui.upload(page, [str(enrol_photo)])
+    ui.click(page, "Enrol")
+    ui.expect_text(page, re.escape(PORTRAIT_PERSON) + r".*enrolled")
+    ui.goto_page(page, "Photo")
+    ui.upload(page, [str(portrait)])
+    text = ui.expect_text(page, r"1 face\(s\) found", timeout=120)
+    ui.expect_text(page, re.escape(PORTRAIT_PERSON) + r".{0,40}(angry|disgust|fear|happy|sad|surprise|neutral)")
+    assert "unknown" not in text.split("found", 1)[1].split("Download", 1)[0].lower()
+
     # --- Live: start the camera, annotated frames come back, the chart moves ---------------------------
     ui.goto_page(page, "Live")
     frame = _webrtc_frame(page)
@@ -99,13 +132,10 @@ def _journey(page, tmp: Path, photo: Path, app: AppServer) -> None:
     # the page's readout (a fragment polling the analyser) names her with an emotion
     ui.expect_text(page, re.escape(PERSON) + r".{0,40}(angry|disgust|fear|happy|sad|surprise|neutral)", timeout=90)
     first = _frames_processed(page)
-    time.sleep(4)
-    second = _frames_processed(page)
-    assert second > first, f"no new frames analysed ({first} -> {second})"
+    wait_until(lambda: _frames_processed(page) > first, 30, f"new frames analysed after {first}", every=0.5)
     _assert_video_playing(page)
     chart_before = _chart_signature(page)
-    time.sleep(3)
-    assert _chart_signature(page) != chart_before, "the live chart did not update"
+    wait_until(lambda: _chart_signature(page) != chart_before, 30, "the live chart to update", every=0.5)
     # capture
     ui.click(page, "Capture", exact=False)
     ui.expect_text(page, r"[Cc]aptured|saved", timeout=30)
@@ -117,18 +147,18 @@ def _journey(page, tmp: Path, photo: Path, app: AppServer) -> None:
     store = open_store(app.env["DATABASE_URL"])
     try:
         user = store.get_user_by_name("alice")
-        deadline = time.time() + 30
-        while time.time() < deadline and store.history_count(user.id, source="camera") < 3:
-            time.sleep(1)
+        wait_until(lambda: store.history_count(user.id, source="camera") >= 3, 30,
+                   "three camera rows in the database", every=0.5)
         camera_rows = store.history_frame(user.id, source="camera")
-        assert len(camera_rows) >= 3, "camera rows did not reach the database"
         assert PERSON in set(camera_rows["person"]), camera_rows.head()
         assert store.list_snapshots(user.id), "the capture was not stored"
     finally:
         store.close()
     ui.goto_page(page, "History")
     ui.expect_text(page, "Distribution")
-    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1, "no Plotly chart on History"
+    # the tab labels come before Plotly's component has drawn: wait for the chart itself
+    wait_until(lambda: page.locator('[data-testid="stPlotlyChart"]').count() >= 1, 60,
+               "a Plotly chart on History", every=0.5)
     with page.expect_download() as dl:
         page.locator(".st-key-hist_csv").get_by_role("button").click()
     rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8-sig"))))

@@ -1,0 +1,83 @@
+"""The round-2 FER2013 emotion model ("fer_vgg", trained in PyTorch), run with ONNX Runtime.
+
+Weights: ``fer_vgg.onnx`` (float32, the photo path, with flip TTA) and ``fer_vgg.int8.onnx`` (static int8,
+QDQ: a live-path candidate, one forward pass) in :data:`emotion.config.MODELS_DIR`, with ``fer_vgg.json``
+beside them (configuration, per-epoch history, measured figures). Trained by ``python -m emotion train``
+and written by :mod:`emotion.train.torch_export` (see models/README.md). Same input as fernet: the
+FER-framed 48x48 crop through :func:`emotion.classify.fer_cnn.preprocess`. numpy + onnxruntime only.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from emotion import config
+from emotion.classify.base import as_crop_batch
+from emotion.classify.fer_cnn import preprocess
+
+MODEL_FILE = "fer_vgg.onnx"
+INT8_FILE = "fer_vgg.int8.onnx"
+META_FILE = "fer_vgg.json"
+INPUT_SIZE = 48
+
+
+def model_path(models_dir: str | Path | None = None, *, int8: bool = False) -> Path:
+    return Path(models_dir or config.MODELS_DIR) / (INT8_FILE if int8 else MODEL_FILE)
+
+
+def read_metadata(models_dir: str | Path | None = None) -> dict:
+    p = Path(models_dir or config.MODELS_DIR) / META_FILE
+    try:
+        return json.loads(p.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+class FerVggClassifier:
+    """EmotionClassifier: uint8 (N, 48, 48) crops -> float32 (N, 7) probabilities (EMOTIONS order).
+
+    ``int8``: the quantised file (no TTA by default: the live path spends one pass). ``tta``: also
+    classify the mirrored crop and average (default: on for float32, as in the metadata; off for int8).
+    ``model_file``: any other ONNX file with the same input/output (candidates in evaluate)."""
+
+    input_size = INPUT_SIZE
+
+    def __init__(self, models_dir: str | Path | None = None, *, int8: bool = False, tta: bool | None = None,
+                 threads: int | None = None, model_file: str | Path | None = None):
+        import onnxruntime as ort
+
+        path = Path(model_file) if model_file else model_path(models_dir, int8=int8)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: train it with `python -m emotion train` and export "
+                                    f"it with `python -m emotion train --export`")
+        self.name = "fer_vgg_int8" if int8 else "fer_vgg"
+        self.metadata = read_metadata(path.parent)
+        default_tta = False if int8 else bool(self.metadata.get("tta_flip", True))
+        self.tta = default_tta if tta is None else bool(tta)
+        opts = ort.SessionOptions()
+        # batch-1 calls: one intra-op thread is fastest here and leaves the other core to the pipeline
+        n = threads if threads is not None else int(os.environ.get("EMOTION_ORT_THREADS", "1"))
+        opts.intra_op_num_threads = max(1, n)
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        self._input = self._session.get_inputs()[0].name
+        self.path = path
+
+    def predict(self, crops: np.ndarray) -> np.ndarray:
+        crops = as_crop_batch(crops, INPUT_SIZE)
+        n = len(crops)
+        if n == 0:
+            return np.zeros((0, 7), np.float32)
+        x = preprocess(crops)[:, None]  # (N, 1, S, S)
+        if self.tta:
+            x = np.concatenate([x, x[..., ::-1]], axis=0)
+        p = self._session.run(None, {self._input: np.ascontiguousarray(x)})[0]
+        if self.tta:
+            p = 0.5 * (p[:n] + p[n:])
+        p = p.astype(np.float32, copy=False)
+        return p / p.sum(axis=1, keepdims=True)

@@ -1,0 +1,95 @@
+"""Training-time augmentation of whole batches in torch (no per-image Python loop).
+
+uint8 (N, S, S) crops in, uint8 (N, S, S) crops out, so that the network then sees exactly what the run
+time gives it: :func:`emotion.classify.fer_cnn.preprocess` is applied afterwards by the trainer.
+
+* geometry, one ``affine_grid``/``grid_sample`` call: shift, rotation, scale and horizontal flip. The
+  run-time crop comes from a landmark alignment of a real photo, whose small errors (a few degrees, a few
+  pixels, a few per cent of scale) this jitter covers;
+* photometry: gamma, contrast and brightness jitter, an occasional 3x3 blur (photos are resampled from
+  any resolution);
+* random erasing: a rectangle of noise per chosen image, built with broadcast masks.
+
+All random numbers come from the ``torch.Generator`` passed in (its state is checkpointed).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def _u(gen: torch.Generator, n: int, lo: float, hi: float) -> torch.Tensor:
+    return torch.rand(n, generator=gen) * (hi - lo) + lo
+
+
+def _base_grid(h: int, w: int, device) -> torch.Tensor:
+    """(h*w, 3) rows (x, y, 1) of pixel centres in normalised coordinates (align_corners=False), the same
+    grid ``F.affine_grid`` builds; a batched einsum with the thetas is much cheaper on the CPU."""
+    xs = (torch.arange(w, dtype=torch.float32, device=device) * 2 + 1) / w - 1
+    ys = (torch.arange(h, dtype=torch.float32, device=device) * 2 + 1) / h - 1
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    return torch.stack([gx.reshape(-1), gy.reshape(-1), torch.ones(h * w, device=device)], 1)
+
+
+def _blur3(x: torch.Tensor) -> torch.Tensor:
+    """Separable [1 2 1]/4 blur with replicated edges, by shifted sums (a 1-channel conv2d is slow on CPU)."""
+    p = torch.cat([x[..., :1], x, x[..., -1:]], dim=3)
+    x = (p[..., :-2] + 2 * p[..., 1:-1] + p[..., 2:]) * 0.25
+    p = torch.cat([x[..., :1, :], x, x[..., -1:, :]], dim=2)
+    return (p[..., :-2, :] + 2 * p[..., 1:-1, :] + p[..., 2:, :]) * 0.25
+
+
+def augment(images: torch.Tensor, cfg, gen: torch.Generator) -> torch.Tensor:
+    """``images``: uint8 (N, S, S) on any device; ``cfg``: a TorchTrainConfig (its ``aug_*`` fields)."""
+    device = images.device
+    n, h, w = images.shape
+    x = images.to(torch.float32).unsqueeze(1) / 255.0  # (N,1,S,S)
+
+    # --- geometry ------------------------------------------------------------------------------------
+    ang = _u(gen, n, -cfg.aug_rotate_deg, cfg.aug_rotate_deg) * (math.pi / 180.0)
+    zoom = _u(gen, n, 1.0 - cfg.aug_scale, 1.0 + cfg.aug_scale)
+    tx = _u(gen, n, -cfg.aug_shift, cfg.aug_shift) * 2.0  # normalised coordinates span 2
+    ty = _u(gen, n, -cfg.aug_shift, cfg.aug_shift) * 2.0
+    flip = (torch.rand(n, generator=gen) < 0.5) if cfg.aug_flip else torch.zeros(n, dtype=torch.bool)
+    sx = torch.where(flip, -1.0, 1.0)
+    cos, sin = torch.cos(ang) / zoom, torch.sin(ang) / zoom
+    theta = torch.stack([torch.stack([cos * sx, -sin, tx], 1),
+                         torch.stack([sin * sx, cos, ty], 1)], 1).to(device)  # (N,2,3)
+    grid = torch.einsum("pk,njk->npj", _base_grid(h, w, device), theta).view(n, h, w, 2)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+
+    # --- photometry ------------------------------------------------------------------------------------
+    if cfg.aug_gamma > 0:
+        g = torch.exp(_u(gen, n, -cfg.aug_gamma, cfg.aug_gamma)).to(device).view(n, 1, 1, 1)
+        x = x.clamp_min(1e-6) ** g
+    if cfg.aug_contrast > 0:
+        c = _u(gen, n, 1.0 - cfg.aug_contrast, 1.0 + cfg.aug_contrast).to(device).view(n, 1, 1, 1)
+        mean = x.mean(dim=(2, 3), keepdim=True)
+        x = (x - mean) * c + mean
+    if cfg.aug_brightness > 0:
+        x = x + _u(gen, n, -cfg.aug_brightness, cfg.aug_brightness).to(device).view(n, 1, 1, 1)
+    if cfg.aug_blur_prob > 0:
+        blurred = _blur3(x)
+        pick = (torch.rand(n, generator=gen) < cfg.aug_blur_prob).to(device).view(n, 1, 1, 1)
+        x = torch.where(pick, blurred, x)
+    x = x.clamp(0.0, 1.0)
+
+    # --- random erasing ------------------------------------------------------------------------------
+    if cfg.aug_erase_prob > 0:
+        area = _u(gen, n, 0.02, cfg.aug_erase_max_frac) * (h * w)
+        aspect = torch.exp(_u(gen, n, math.log(0.3), math.log(3.3)))
+        eh = torch.sqrt(area * aspect).round().clamp(1, h)
+        ew = torch.sqrt(area / aspect).round().clamp(1, w)
+        y0 = (torch.rand(n, generator=gen) * (h - eh + 1)).floor()
+        x0 = (torch.rand(n, generator=gen) * (w - ew + 1)).floor()
+        on = torch.rand(n, generator=gen) < cfg.aug_erase_prob
+        noise = torch.rand((n, 1, h, w), generator=gen).to(device)
+        ys = torch.arange(h).view(1, h, 1)
+        xs = torch.arange(w).view(1, 1, w)
+        mask = ((ys >= y0.view(n, 1, 1)) & (ys < (y0 + eh).view(n, 1, 1))
+                & (xs >= x0.view(n, 1, 1)) & (xs < (x0 + ew).view(n, 1, 1)) & on.view(n, 1, 1))
+        x = torch.where(mask.unsqueeze(1).to(device), noise, x)
+
+    return (x.squeeze(1) * 255.0 + 0.5).clamp(0, 255).to(torch.uint8)

@@ -1,0 +1,91 @@
+"""The shipped round-2 emotion model (models/fer_vgg.onnx) through the engine's own detector, landmarks and
+FER-framed crop: the astronaut smiles; a neutral face from the real-photo set is not called happy.
+
+Skipped while the model is not exported yet (the training job), failing under CI=true. The neutral photo
+was chosen among wild_dev's neutral-labelled photos of the FIRST half of people (alphabetical), the half
+used for selection, as one the model gets right: the test guards against a regression, it is no accuracy
+figure (`python -m emotion evaluate-photos` gives those).
+"""
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from emotion import config
+from emotion.classify import fer_vgg
+from emotion.records import EMOTIONS
+
+CI = os.environ.get("CI", "").strip().lower() == "true"
+PHOTOS = config.PROJECT_ROOT.parent / "shared" / "data" / "photos"
+WILD_DEV = PHOTOS / "wild_dev"
+#: labelled neutral in wild_dev/labels.csv; its person is in the first (alphabetical) half; picked with
+#: `python tools/neutral_candidates.py` (fernet: neutral 0.95, P(happy) 0.00 - check again with fer_vgg)
+NEUTRAL_PHOTO = "Hamza_Atiya_Muhsen_0001.jpg"
+
+
+def _need_model() -> None:
+    if not fer_vgg.model_path().is_file():
+        if CI:
+            pytest.fail(f"{fer_vgg.model_path().name} is missing; under CI=true the trained model must exist")
+        pytest.skip("models/fer_vgg.onnx not exported yet (the training job)")
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    _need_model()
+    from emotion import pipeline
+
+    return pipeline.get_analyzer(recognizer="Dlib", classifier="fer_vgg")
+
+
+def _top(face) -> str:
+    assert face.scores is not None and face.scores.shape == (len(EMOTIONS),)
+    return face.dominant
+
+
+def test_metadata_describes_a_finished_model():
+    _need_model()
+    meta = fer_vgg.read_metadata()
+    assert meta["name"] == "fer_vgg" and meta["classes"] == list(EMOTIONS)
+    assert 0.5 < meta["publictest"]["accuracy"] <= 1.0
+    assert meta["onnx_parity_max_abs_diff"] < 1e-3
+    assert meta["history"] and meta["best_epoch"] in [r["epoch"] for r in meta["history"]]
+
+
+def test_astronaut_is_happy(analyzer, astronaut_bgr):
+    faces = analyzer.analyze(astronaut_bgr, recognize=False)
+    assert len(faces) == 1
+    assert _top(faces[0]) == "happy"
+
+
+def test_a_neutral_real_photo_is_not_happy():
+    _need_model()
+    path = WILD_DEV / NEUTRAL_PHOTO
+    if not path.is_file():
+        if CI:
+            pytest.fail(f"{path} missing (required when CI=true)")
+        pytest.skip("real photos (../shared/data/photos) are not on this machine")
+    labels = dict(line.split(",", 1) for line in (WILD_DEV / "labels.csv").read_text().split()[1:])
+    assert labels[NEUTRAL_PHOTO] == "neutral"
+    from emotion import pipeline
+
+    # the default blazeface_tiled misses many of these 250-350 px news photos; dlib's detector finds it,
+    # the landmarks, the FER-framed crop and the classifier are the engine's own
+    photo_analyzer = pipeline.get_analyzer(detector="dlib", recognizer="Dlib", classifier="fer_vgg")
+    bgr = cv2.imread(str(path))
+    faces = photo_analyzer.analyze(bgr, recognize=False)
+    assert len(faces) >= 1
+    face = max(faces, key=lambda f: f.box.w * f.box.h)
+    assert _top(face) != "happy"
+    assert face.scores[EMOTIONS.index("happy")] < 0.5
+
+
+def test_flip_tta_is_on_for_photos_and_mirror_invariant():
+    _need_model()
+    clf = fer_vgg.FerVggClassifier()
+    assert clf.tta
+    crops = np.random.default_rng(4).integers(0, 256, (3, 48, 48), dtype=np.uint8)
+    np.testing.assert_allclose(clf.predict(crops), clf.predict(crops[:, :, ::-1]), atol=1e-5)

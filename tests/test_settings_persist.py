@@ -1,0 +1,87 @@
+"""Settings survive a sign-out and a sign-in, per user, on SQLite and MariaDB (the real app.py and
+pages under streamlit.testing.v1.AppTest, a real database from the `db_url` fixture)."""
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("streamlit.testing.v1")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from tests.test_app import APP, TIMEOUT, _navigation_mode, button, login, ok, register, titles  # noqa: E402,F401
+from ui.i18n import t  # noqa: E402
+
+PASSWORD = "correct horse 1"
+
+
+@pytest.fixture
+def fresh(monkeypatch, tmp_path, db_url):
+    """A factory of new browser sessions (AppTests) of app.py on one database."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("EMOTION_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("EMOTION_SESSION_TIMEOUT_MIN", raising=False)
+
+    def make() -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        at.run()
+        return ok(at)
+
+    return make
+
+
+def _settings_page(at: AppTest) -> AppTest:
+    at.switch_page("pages/settings.py").run()
+    return ok(at)
+
+
+def test_settings_survive_sign_out_and_sign_in_per_user(fresh):
+    from ui.user_settings import defaults, detector_choices
+
+    base = defaults()
+    other_detector = next((d for d in detector_choices() if d != base.detector), None)
+
+    # alice changes every setting she can, and the language
+    at = fresh()
+    register(at, "alice", PASSWORD)
+    _settings_page(at)
+    at.toggle(key="set_landmarks").set_value(not base.show_landmarks).run()
+    at.toggle(key="set_save").set_value(not base.save_history).run()
+    if other_detector:
+        at.selectbox(key="set_detector").set_value(other_detector).run()
+    slider = next(s for s in at.slider if s.key.startswith("set_threshold_"))
+    slider.set_value(round(slider.value * 0.8, 2)).run()
+    alice_threshold = round(slider.value, 2)
+    at.selectbox(key="lang").set_value("zh").run()
+    ok(at)
+    button(at, t("logout", lang="zh")).click().run()
+
+    # bob, in a new session, starts from the defaults and changes nothing but the language back
+    at = fresh()
+    register(at, "bob", PASSWORD)
+    _settings_page(at)
+    assert at.toggle(key="set_landmarks").value is base.show_landmarks
+    assert at.toggle(key="set_save").value is base.save_history
+    assert at.selectbox(key="set_detector").value == base.detector
+    button(at, t("logout")).click().run()
+
+    # alice again, in yet another session: all of hers are back, language included
+    at = fresh()
+    login(at, "alice", PASSWORD)
+    at.run()  # the restored language applies from the next run on (as after st.rerun in the browser)
+    assert at.selectbox(key="lang").value == "zh"
+    _settings_page(at)
+    assert titles(at) == [t("settings_title", lang="zh")]
+    assert at.toggle(key="set_landmarks").value is (not base.show_landmarks)
+    assert at.toggle(key="set_save").value is (not base.save_history)
+    assert at.selectbox(key="set_detector").value == (other_detector or base.detector)
+    slider = next(s for s in at.slider if s.key.startswith("set_threshold_"))
+    assert round(slider.value, 2) == alice_threshold
+    button(at, t("logout", lang="zh")).click().run()
+
+    # and bob's are still his
+    at = fresh()
+    at.selectbox(key="lang").set_value("en").run()
+    login(at, "bob", PASSWORD)
+    at.run()
+    _settings_page(at)
+    assert at.toggle(key="set_landmarks").value is base.show_landmarks
+    assert at.selectbox(key="lang").value == "en"

@@ -1,0 +1,179 @@
+"""The PyTorch trainer end to end on a few hundred faces: trains, checkpoints, resumes, exports an ONNX file
+that the engine's classifier loads and that agrees with the PyTorch model; and the batch augmentation.
+
+Needs torch (requirements-train.txt): skipped without it, except under CI=true where it must run.
+FER2013 faces are used when ../shared/data/fer2013 is present, else synthetic faces (same shapes).
+"""
+from __future__ import annotations
+
+import io
+import json
+import lzma
+import os
+
+import numpy as np
+import pytest
+
+from emotion import config
+
+if os.environ.get("CI", "").strip().lower() == "true":
+    import torch  # noqa: F401 - under CI the training requirements are installed: a missing torch fails
+else:
+    pytest.importorskip("torch")
+
+from emotion.classify import fer_cnn as fernet, fer_vgg  # noqa: E402
+from emotion.train import torch_export, torch_train  # noqa: E402
+from emotion.train.torch_net import make_config  # noqa: E402
+
+N_TRAIN, N_VAL = 320, 96
+
+
+def _write_npz_xz(path, images, labels) -> None:
+    buf = io.BytesIO()
+    np.savez(buf, images=images.astype(np.uint8), labels=labels.astype(np.uint8))
+    with lzma.open(path, "wb") as f:
+        f.write(buf.getvalue())
+
+
+@pytest.fixture(scope="module")
+def small_fer(tmp_path_factory):
+    """A folder with Training.npz.xz (320 faces) and PublicTest.npz.xz (96 faces)."""
+    from emotion.train import data as fdata
+
+    d = tmp_path_factory.mktemp("fer")
+    src = config.FER2013_DIR
+    if (src / fdata.TRAIN_FILE).is_file() and (src / fdata.VAL_FILE).is_file():
+        x, y = fdata.load_split("train", src)
+        pick = np.sort(np.random.default_rng(0).permutation(len(x))[:N_TRAIN])
+        xv, yv = fdata.load_split("val", src)
+        train, val = (x[pick], y[pick]), (xv[:N_VAL], yv[:N_VAL])
+    else:  # synthetic: a bright or dark blob whose place depends on the class
+        rng = np.random.default_rng(0)
+
+        def make(n):
+            y = np.arange(n) % 7
+            img = rng.integers(60, 120, (n, 48, 48)).astype(np.uint8)
+            for i, c in enumerate(y):
+                img[i, 4 + 5 * c:12 + 5 * c, 10:38] = 230
+            return img, y
+
+        train, val = make(N_TRAIN), make(N_VAL)
+    _write_npz_xz(d / fdata.TRAIN_FILE, *train)
+    _write_npz_xz(d / fdata.VAL_FILE, *val)
+    return d
+
+
+def test_trains_checkpoints_resumes_and_exports_a_matching_onnx(small_fer, tmp_path):
+    import torch
+
+    cfg = make_config("tiny", epochs=2, batch_size=32)
+    run_dir, out = tmp_path / "run", tmp_path / "models"
+    out.mkdir()
+    first = torch_train.train(cfg, run_dir, small_fer, stop_after=1, log=lambda m: None)
+    assert first["epoch"] == 1 and [r["epoch"] for r in first["history"]] == [1]
+    ckpt = torch_train.load_checkpoint(run_dir / "last.pt")
+    assert ckpt["epoch"] == 1 and {"model", "optimizer", "scheduler", "rng", "best"} <= set(ckpt)
+    assert (run_dir / "best.pt").is_file()
+    with pytest.raises(FileExistsError):  # a second fresh start would overwrite the run
+        torch_train.train(cfg, run_dir, small_fer, log=lambda m: None)
+
+    second = torch_train.train(cfg, run_dir, small_fer, resume=True, log=lambda m: None)
+    assert [r["epoch"] for r in second["history"]] == [1, 2]
+    assert torch_train.load_checkpoint(run_dir / "last.pt")["epoch"] == 2
+    # the scheduler continued: the learning rate of epoch 2 is below epoch 1's (cosine after warm-up)
+    assert second["history"][1]["lr"] < second["history"][0]["lr"]
+    assert len((run_dir / "history.jsonl").read_text().splitlines()) == 2
+
+    meta = torch_export.export_run(run_dir, out, data_dir=small_fer, calib_faces=40, log=lambda m: None)
+    assert meta["onnx_parity_max_abs_diff"] < 1e-3
+    assert json.loads((out / fer_vgg.META_FILE).read_text())["best_epoch"] == meta["best_epoch"]
+    assert (out / fer_vgg.INT8_FILE).is_file() and "ship_for_live" in meta["int8"]
+
+    # the engine's classifier on uint8 crops == the PyTorch model (fp32) on the same preprocessing
+    from emotion.train import data as fdata
+
+    crops, _ = fdata.load_split("val", small_fer)
+    model, _, _ = torch_export.load_run_model(run_dir / "best.pt")
+    x = fernet.preprocess(crops[:40])[:, None]
+    ref = torch_export.torch_probs(model, x)
+    got = fer_vgg.FerVggClassifier(out, tta=False).predict(crops[:40])
+    assert got.shape == (40, 7)
+    np.testing.assert_allclose(got, ref, atol=1e-3)
+    ref_tta = 0.5 * (ref + torch_export.torch_probs(model, np.ascontiguousarray(x[..., ::-1])))
+    np.testing.assert_allclose(fer_vgg.FerVggClassifier(out, tta=True).predict(crops[:40]), ref_tta, atol=1e-3)
+    assert not torch.allclose(torch.from_numpy(ref), torch.from_numpy(ref_tta), atol=1e-4), \
+        "the mirrored crop should change the probabilities of a trained model"
+
+    # a new run can start from the exported (batch-norm-folded) file: same network, same probabilities
+    from emotion.train.torch_init import init_from_onnx
+    from emotion.train.torch_net import build_model
+
+    fresh = build_model(cfg)
+    assert init_from_onnx(fresh, out / fer_vgg.MODEL_FILE, x) < 1e-4
+    np.testing.assert_allclose(torch_export.torch_probs(fresh, x), ref, atol=1e-4)
+
+
+def test_deadline_shortens_the_schedule_and_the_run(small_fer, tmp_path):
+    """With a deadline that has passed after the first epoch, the cosine is re-planned to end there."""
+    import time
+
+    cfg = make_config("tiny", epochs=5, batch_size=32)
+    result = torch_train.train(cfg, tmp_path / "run", small_fer, deadline=time.time() + 0.5, log=lambda m: None)
+    assert [r["epoch"] for r in result["history"]] == [1]
+    ckpt = torch_train.load_checkpoint(tmp_path / "run" / "last.pt")
+    assert ckpt["config"]["epochs"] == 1 and ckpt["max_epochs"] == 5 and ckpt["deadline"] is not None
+
+
+def test_parse_deadline_takes_the_next_occurrence():
+    import calendar
+
+    now = calendar.timegm((2026, 11, 30, 1, 30, 0, 0, 0, 0))
+    assert torch_train.parse_deadline("02:00", now) == now + 1800
+    assert torch_train.parse_deadline("01:00", now) == now + 23.5 * 3600
+    with pytest.raises(ValueError):
+        torch_train.parse_deadline("25:00", now)
+
+
+def test_resume_without_a_checkpoint_is_a_clear_error(small_fer, tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing to resume"):
+        torch_train.train(make_config("tiny"), tmp_path / "none", small_fer, resume=True, log=lambda m: None)
+
+
+def _no_aug(**changes):
+    cfg = make_config("tiny", aug_shift=0.0, aug_rotate_deg=0.0, aug_scale=0.0, aug_flip=False, aug_gamma=0.0,
+                      aug_contrast=0.0, aug_brightness=0.0, aug_blur_prob=0.0, aug_erase_prob=0.0)
+    for k, v in changes.items():
+        setattr(cfg, k, v)
+    return cfg
+
+
+def test_augmentation_identity_and_flip():
+    import torch
+
+    from emotion.train.torch_aug import augment
+
+    imgs = torch.from_numpy(np.random.default_rng(1).integers(0, 256, (6, 48, 48), dtype=np.uint8))
+    gen = torch.Generator().manual_seed(0)
+    same = augment(imgs, _no_aug(), gen)
+    assert same.dtype == torch.uint8 and same.shape == imgs.shape
+    assert int((same.int() - imgs.int()).abs().max()) <= 1  # only float rounding
+    flips = augment(imgs, _no_aug(aug_flip=True), torch.Generator().manual_seed(3))
+    mirrored = torch.flip(imgs, dims=[2])
+    per_image = [(flips[i].int() - mirrored[i].int()).abs().max() <= 1 or (flips[i].int() - imgs[i].int()).abs().max() <= 1
+                 for i in range(len(imgs))]
+    assert all(per_image)
+    assert any(bool((flips[i].int() - mirrored[i].int()).abs().max() <= 1) for i in range(len(imgs)))
+
+
+def test_augmentation_changes_every_image_within_range():
+    import torch
+
+    from emotion.train.torch_aug import augment
+
+    imgs = torch.from_numpy(np.random.default_rng(2).integers(0, 256, (64, 48, 48), dtype=np.uint8))
+    out = augment(imgs, make_config(), torch.Generator().manual_seed(0))
+    changed = (out.int() - imgs.int()).abs().flatten(1).float().mean(1)
+    assert bool((changed > 1.0).all())
+    # seeded: the same generator seed gives the same batch
+    again = augment(imgs, make_config(), torch.Generator().manual_seed(0))
+    assert torch.equal(out, again)
