@@ -70,6 +70,7 @@ EN: dict[str, str] = {
     "sess_started": "Started",
     "sess_duration": "Duration",
     "sess_people": "People seen",
+    "sess_too_small_drawn": "too small",
     "sess_many_faces": "Many faces (a whole class)",
     "sess_many_faces_help": "Scans the picture in small windows so that faces of 40 px are found, follows up "
                             "to 40 faces and marks faces too small to read as such instead of guessing.",
@@ -139,6 +140,7 @@ ZH: dict[str, str] = {
     "sess_started": "开始时间",
     "sess_duration": "时长",
     "sess_people": "出现人数",
+    "sess_too_small_drawn": "太小",
     "sess_many_faces": "多张人脸（整个班级）",
     "sess_many_faces_help": "以小窗口扫描画面，可找到 40 像素大小的人脸，最多跟踪 40 张人脸；"
                             "太小无法识别的人脸会被标记出来，而不是猜测。",
