@@ -49,10 +49,9 @@ def classroom_mode(stream, on: bool) -> None:
     page's usual set-up (one to a few faces near the camera)."""
     if on and stream.rolling is None:
         from emotion import registry
-        from emotion.detect import FAST_DETECTOR
         from emotion.live.rolling import RollingTiles
 
-        stream.rolling = RollingTiles(registry.get_detector(FAST_DETECTOR))
+        stream.rolling = RollingTiles(registry.get_detector("blazeface"))  # short range, per 200 px window
         stream.max_faces, stream.classify_every, stream.min_classify_px = 40, 2, 24
     elif not on and stream.rolling is not None:
         stream.rolling = None
