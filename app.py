@@ -1,7 +1,7 @@
 """Emotion dashboard: `streamlit run app.py`.
 
 The entry point only routes: signed-out visitors get Login and Register; signed-in users get Photo
-(the default), Live, People, History, Settings and Models, and a Log out button. Sessions end after
+(the default), Live, Video, Sessions, People, History, Settings and Models, and a Log out button. Sessions end after
 30 minutes without activity (EMOTION_SESSION_TIMEOUT_MIN). The thin page scripts live in pages/,
 their helpers in the ui/ package, every label in ui/i18n.py.
 """
@@ -33,6 +33,7 @@ else:
     if (HERE / "pages" / "live.py").is_file():
         pages.append(st.Page("pages/live.py", title=t("nav_live"), icon=":material/videocam:"))
     pages.append(st.Page("pages/video.py", title=t("video_nav"), icon=":material/movie:"))
+    pages.append(st.Page("pages/sessions.py", title=t("sess_nav"), icon=":material/school:"))
     pages += [
         st.Page("pages/people.py", title=t("nav_people"), icon=":material/group:"),
         st.Page("pages/history.py", title=t("nav_history"), icon=":material/monitoring:"),

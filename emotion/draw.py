@@ -53,6 +53,8 @@ def face_label(face: FaceRecord, labels: Mapping[str, str] | None = None) -> tup
     emo = ""
     if face.scores is not None:
         emo = f"{labels.get(face.dominant, face.dominant)} {face.dominant_score:.2f}"
+    elif getattr(face, "too_small", False):
+        emo = labels.get("too_small", "too small")
     return name, emo
 
 

@@ -87,6 +87,8 @@ class FaceRecord:
     scores: np.ndarray | None = None  # (7,) float32 in EMOTIONS order, sums to 1
     track_id: int | None = None
     embedding: np.ndarray | None = None  # recogniser's vector; kept for enrolment, not serialised
+    #: the face is too small to classify: no scores, by design (not guessed)
+    too_small: bool = False
 
     @property
     def dominant(self) -> str | None:
@@ -120,4 +122,5 @@ class FaceRecord:
             "emotion_score": None if self.dominant_score is None else round(self.dominant_score, 4),
             "scores": {k: round(v, 4) for k, v in self.emotion_dict().items()},
             "track_id": self.track_id,
+            "too_small": self.too_small,
         }

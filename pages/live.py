@@ -6,6 +6,9 @@ streamlit-webrtc's worker thread and calls no Streamlit function: frame -> ndarr
 frame. The panel below the video is a fragment re-run every second while the camera plays; it reads
 the analyzer's thread-safe `snapshot()`.
 
+Classroom sessions: the box above the camera starts / pauses / ends a named session; its rows carry
+its id (see `ui.sessions_live`).
+
 History: one row per tracked face every ``EMOTION_LIVE_HISTORY_PERIOD_S`` seconds (1 by default),
 sooner when its dominant emotion or name changes, written in the background (see HistoryWriter).
 
@@ -20,7 +23,7 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from ui import app_config, charts, gate, live_session, outage, resources, text, uploads, user_settings
+from ui import app_config, charts, gate, live_session, outage, resources, sessions_live, text, uploads, user_settings
 from ui.i18n import drawn_labels, t
 
 CAPTURE_KEY = "live_capture_png"
@@ -51,7 +54,11 @@ stream = live_session.session_stream(user, settings)
 stream.mode = mode
 stream.labels = drawn_labels()
 stream.landmarks = show_landmarks
-stream.history_enabled = save
+# a classroom session (ui.sessions_live) stamps its id on the stream's rows; a running one saves them
+session = sessions_live.session_controls(user, stream)
+sessions_live.classroom_mode(stream, st.toggle(t("sess_many_faces"), key="live_many_faces",
+                                               help=t("sess_many_faces_help")))
+stream.history_enabled = save or stream.session_id is not None
 if getattr(stream.analyzer, "classifier_error", None):
     st.warning(t("classifier_missing"), icon=":material/warning:")
 
@@ -137,7 +144,7 @@ if st.button(t("live_capture"), icon=":material/photo_camera:", key="live_captur
         with outage.db_guard(t("db_unreachable_not_saved")):
             store = resources.get_store()
             snap_id = store.save_snapshot(user["id"], png, description="live capture", time=taken)
-            rows = [dict(make_row(f, taken), snapshot_id=snap_id) for f in faces]
+            rows = [dict(make_row(f, taken, session_id=stream.session_id), snapshot_id=snap_id) for f in faces]
             store.add_history(user["id"], rows, source="camera")
             st.toast(t("live_captured", n=len(faces)), icon=":material/save:")
 

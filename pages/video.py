@@ -82,9 +82,16 @@ if view["state"] == "failed":
 result = runner.result(job_id)
 stem = (uploaded.name.rsplit(".", 1)[0] or "video")[:80]
 video_results.show_result(result, digest=digest, file_stem=stem)
-if settings.save_history:
+open_sessions = []
+with outage.db_guard(show=False):
+    open_sessions = [s for s in resources.get_store().list_sessions(int(user["id"])) if s.state != "ended"]
+session_id = None
+if open_sessions:  # save the video's rows into a classroom session (one not ended yet)
+    names = {None: t("sess_video_none"), **{s.id: s.name for s in open_sessions}}
+    session_id = st.selectbox(t("sess_video_choice"), list(names), format_func=names.get, key="video_session")
+if settings.save_history or session_id is not None:
     with outage.db_guard(t("video_not_saved")):
-        n = video_results.save_history(user, result, digest)
+        n = video_results.save_history(user, result, digest, session_id=session_id)
         if n:
             st.toast(t("video_saved"), icon="💾")
         elif n == 0:

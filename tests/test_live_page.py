@@ -127,7 +127,8 @@ def test_live_page_renders_for_a_user_and_captures(env):
 
     assert ok(at).session_state["live_stream"] is stream
     assert stream.labels == ({"angry": "愤怒", "disgust": "厌恶", "fear": "恐惧", "happy": "高兴", "sad": "悲伤",
-                              "surprise": "惊讶", "neutral": "平静", "unknown": "未知"} if can_draw_cjk() else None)
+                              "surprise": "惊讶", "neutral": "平静", "unknown": "未知", "too_small": "太小"}
+                             if can_draw_cjk() else None)
     at.selectbox(key="lang").set_value("en").run()
 
     # Capture before any frame: a hint, nothing saved

@@ -175,7 +175,7 @@ def test_moving_face_keeps_track_and_identity(analyzer, gallery, moving_frames):
 
 def test_recognition_is_cached_per_track_and_refreshed(analyzer, gallery, moving_frames):
     """One embedding for a new track, then one every recognize_every_s (1.5 s), not one a frame."""
-    counting = Counting(analyzer, "embed")
+    counting = Counting(analyzer, "embed_many")  # the live path embeds a frame's due faces in one batch
     calls = counting.calls
     clock = FakeClock()
     stream = stream_for(counting, clock, gallery_provider=lambda: gallery, warmup=False)

@@ -445,7 +445,8 @@ def drawn_labels(lang: str | None = None) -> dict[str, str] | None:
 
     if not can_draw_cjk():
         return None
-    return {**{e: t("emo_" + e, lang) for e in EMOTIONS}, "unknown": t("unknown", lang)}
+    return {**{e: t("emo_" + e, lang) for e in EMOTIONS}, "unknown": t("unknown", lang),
+            "too_small": t("sess_too_small_drawn", lang)}
 
 
 def language_switch() -> str:

@@ -123,16 +123,18 @@ def _show_clicked_frame(result: Any, event: Any) -> None:
         st.image(hit[1], caption=t("video_frame_at", pos=clock(hit[0])), width=480)
 
 
-def save_history(user: dict, result: Any, digest: str) -> int | None:
-    """Save once per (user, file): rows keyed by the digest (the store skips keys it already has).
-    Returns the number of new rows, None when this session had saved it already."""
+def save_history(user: dict, result: Any, digest: str, session_id: int | None = None) -> int | None:
+    """Save once per (user, file, classroom session): rows keyed by the digest and the session (the
+    store skips keys it already has). Returns the number of new rows, None when this session had saved
+    it already."""
     from emotion.video.history import history_rows
     from ui.resources import get_store
 
     saved: set = st.session_state.setdefault(SAVED_KEY, set())
-    if digest in saved or not result.rows:
+    key = digest if session_id is None else f"{digest}:{int(session_id)}"
+    if key in saved or not result.rows:
         return None
-    rows = history_rows(result, user_id=int(user["id"]), digest=digest)
+    rows = history_rows(result, user_id=int(user["id"]), digest=digest, session_id=session_id)
     n = get_store().add_history(int(user["id"]), rows, source="video")
-    saved.add(digest)
+    saved.add(key)
     return int(n or 0)

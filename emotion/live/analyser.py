@@ -33,9 +33,10 @@ import numpy as np
 from emotion.detect.base import detect_downscaled
 from emotion.live.landmarks import track_landmarks
 from emotion.live.recognition import Recognition
+from emotion.live.rolling import rolling_step
 from emotion.live.smoothing import plain_twin, smooth
 from emotion.live.state import state_of
-from emotion.live.writer import HistoryWriter, make_row
+from emotion.live.writer import HistoryWriter, due_rows
 from emotion.records import EMOTIONS, UNKNOWN, Box, Detection, FaceRecord, Identity
 from emotion.tracking import Tracker
 
@@ -58,22 +59,17 @@ class StreamingAnalyzer:
         `accurate_every` frames, velocity-predicted boxes in between).
     gallery_provider: ``() -> Gallery | None``, called once per frame; it must be cheap (see
         `RefreshingGallery`). None: no recognition, every face is "unknown".
-    history_sink: a `HistoryWriter`, or a callable ``(rows: list[dict])`` wrapped in one. None: no
-        history rows.
+    history_sink: a `HistoryWriter` or a callable ``(rows: list[dict])`` (wrapped in one); None: no rows.
     landmarks: compute and draw the 68 points every frame.
     fast_detector: the BlazeFace detector (default ``emotion.registry.get_detector("blazeface")``).
     clock: wall-clock seconds (``time.time``); tracks, the chart buffer and row times use it, so tests
         can drive time.
-    recognition: where embeddings are computed.
-        "inline" (default): in `process`, at most `max_embeds_per_frame` a frame; deterministic.
-        "process": in a worker process (one per server process and recogniser, started here, its
-        model loaded there through `emotion.registry`); the frame only cuts the 150x150 chip and
-        the name appears a few frames later. dlib's ResNet holds the GIL for its whole forward pass
-        (measured: a worker *thread* stalls the video thread as long as the embedding takes), so
-        only a process takes that cost off the frames. Falls back to inline if the worker dies.
-        "thread": a worker thread; useful only for recognisers that release the GIL.
-    max_embeds_per_frame: at most this many embeddings per frame (1), new tracks first, so the
-        recognition cost is spread over frames instead of stalling one.
+    recognition: where embeddings are computed: "inline" (default; in `process`; deterministic),
+        "process" (a worker process per server process and recogniser: the frame only cuts the
+        chips; dlib's ResNet holds the GIL, so a *thread* would stall the video; falls back to inline
+        if the worker dies) or "thread" (only for recognisers that release the GIL).
+    max_embeds_per_frame: at most this many embeddings per frame (1), new tracks first, sent as one
+        batch (and none while the worker still has the last batch), spreading the cost over frames.
     landmark_every: recompute dlib's 68 points every this many frames per track (2 by default); in
         between, the last points follow the box (translation + scale). 1: every frame.
     spread_tta: when the Analyzer's classifier averages each crop with its mirror image (fer_cnn's
@@ -83,6 +79,11 @@ class StreamingAnalyzer:
     warmup: run each model once at construction (see `warmup`).
     source: the history rows' source: "camera", or "video" when frames come from a file (then pass
         each frame's `timestamp` to `process`).
+    detect_every: fast mode: detect every this many frames, tracks moved by their velocity between.
+    min_classify_px: a face narrower or lower than this is not classified: ``too_small``, no scores.
+    rolling: fast mode: an `emotion.live.rolling.RollingTiles` (small faces in a big frame).
+    classify_every: classify each face every this many frames (its own phase, so a frame's batch
+        holds 1/n of the faces; the EMA carries the scores between); 1 = every face every frame.
     """
 
     def __init__(self, analyzer: Any, *, mode: str = "fast", gallery_provider: Callable[[], Any] | None = None,
@@ -93,7 +94,8 @@ class StreamingAnalyzer:
                  max_faces: int = 10, draw: bool = True, clock: Callable[[], float] = time.time,
                  tracker: Tracker | None = None, recognition: str = "inline",
                  landmark_every: int = 2, max_embeds_per_frame: int = 1, spread_tta: bool = True,
-                 warmup: bool = True, source: str = "camera") -> None:
+                 warmup: bool = True, source: str = "camera", detect_every: int = 1,
+                 min_classify_px: int = 0, rolling: Any = None, classify_every: int = 1) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.analyzer = analyzer
@@ -115,6 +117,10 @@ class StreamingAnalyzer:
         self.fast_detector = fast_detector
         self.detect_width = int(detect_width)
         self.accurate_every = max(1, int(accurate_every))
+        self.detect_every = max(1, int(detect_every))
+        self.min_classify_px = int(min_classify_px)
+        self.rolling = rolling
+        self.classify_every = max(1, int(classify_every))
         self.recognize_every_s = float(recognize_every_s)
         self.ema_alpha = float(ema_alpha)
         self.row_interval_s = float(row_interval_s)
@@ -127,6 +133,8 @@ class StreamingAnalyzer:
         self._landmarks = bool(landmarks)
         #: switch history rows off and on while streaming (the page's "save" toggle)
         self.history_enabled = True
+        #: the classroom session the rows belong to (None: no session, or paused); set from any thread
+        self.session_id: int | None = None
         self.tracker = tracker or Tracker()
         self.landmark_every = max(1, int(landmark_every))
         self._plain_classifier = plain_twin(getattr(analyzer, "classifier", None)) if spread_tta else None
@@ -247,7 +255,9 @@ class StreamingAnalyzer:
     def _detect(self, bgr: np.ndarray, now: float) -> list[Detection] | None:
         """This frame's detections, or None on an in-between frame of the accurate mode."""
         if self._mode == "fast":
-            return detect_downscaled(self.fast_detector.detect, bgr, max_width=self.detect_width or None)
+            if self._frame_no % self.detect_every == 0 or not self.tracker.tracks:
+                return detect_downscaled(self.fast_detector.detect, bgr, max_width=self.detect_width or None)
+            return None
         if self._frame_no % self.accurate_every == 0 or not self.tracker.tracks:
             return list(self.analyzer.detect(bgr))
         return None
@@ -258,9 +268,12 @@ class StreamingAnalyzer:
         h, w = bgr.shape[:2]
         stage: dict[str, float] = {"detect": 0.0, "landmarks": 0.0, "embed": 0.0, "classify": 0.0}
         t = time.perf_counter()
-        dets = self._detect(bgr, now)
+        rolling = self.rolling is not None and self._mode == "fast"
+        dets = None if rolling else self._detect(bgr, now)
         self._frame_no += 1
-        if dets is None:  # accurate mode, between two detections: move the live tracks
+        if rolling:  # a share of the tiles scanned, the other tracks carried
+            dets, matched = rolling_step(self.rolling, self.tracker, bgr, now, self._frame_no, self.max_faces)
+        elif dets is None:  # between two detections: move the live tracks
             tracks = [tr for tr in self.tracker.tracks if now - tr.last_seen <= self.tracker.max_age_s]
             pairs = [(tr, Detection(tr.predicted(now).clip(w, h), state_of(tr).confidence))
                      for tr in tracks]
@@ -294,10 +307,12 @@ class StreamingAnalyzer:
             if has_gallery and st.embed_pending is None and (
                     st.embedding is None or now - st.embedded_at >= self.recognize_every_s):
                 want.append((st.embedding is not None, st.embedded_at, track.track_id))
-        embed_now = {tid for _, _, tid in sorted(want)[: self.max_embeds_per_frame]}
+        embed_now = set() if self._recognition.busy() else \
+            {tid for _, _, tid in sorted(want)[: self.max_embeds_per_frame]}
 
         faces: list[FaceRecord] = []
         crop_src: list[Any] = []  # per face: its landmarks, or its Detection (eye keypoints) without
+        jobs: list[tuple[int, np.ndarray]] = []  # this frame's embeddings, asked for in one batch
         for det, track in zip(dets, matched):
             st = state_of(track)
             st.confidence = det.confidence
@@ -313,27 +328,39 @@ class StreamingAnalyzer:
                 stage["landmarks"] += (time.perf_counter() - t) * 1000.0
             if want_embed:
                 st.embed_pending = now
-                t = time.perf_counter()
-                if self._recognition.start(track.track_id, bgr, lm, now):
-                    stage["embed"] += (time.perf_counter() - t) * 1000.0
-                result = self._recognition.take(track.track_id)  # the synchronous path has it already
-                if result is not None:
-                    st.accept_embedding(result)
+                jobs.append((track.track_id, lm))
+            faces.append(FaceRecord(box=det.box, confidence=float(det.confidence),
+                                    landmarks=lm if self._landmarks else None, track_id=track.track_id,
+                                    too_small=min(det.box.w, det.box.h) < self.min_classify_px))
+            crop_src.append(lm if lm is not None else det)
+        if jobs:
+            t = time.perf_counter()
+            if self._recognition.start_many(bgr, jobs, now):
+                stage["embed"] += (time.perf_counter() - t) * 1000.0
+        for face, track in zip(faces, matched):
+            st = state_of(track)
+            result = self._recognition.take(track.track_id) if jobs else None  # the synchronous path
+            if result is not None:
+                st.accept_embedding(result)
             if not has_gallery:
                 st.identity = None
-                identity = Identity()
+                face.identity = Identity()
             elif st.embedding is not None and (st.identity is None or gallery_changed):
-                st.identity = identity = gallery.match(st.embedding)
+                st.identity = face.identity = st.vote(gallery.match(st.embedding), reset=gallery_changed)
             else:
-                identity = st.identity or Identity()
-            faces.append(FaceRecord(box=det.box, confidence=float(det.confidence),
-                                    landmarks=lm if self._landmarks else None, identity=identity,
-                                    track_id=track.track_id, embedding=st.embedding))
-            crop_src.append(lm if lm is not None else det)
+                face.identity = st.identity or Identity()
+            face.embedding = st.embedding
 
         # emotion: one batched call for every face of the frame, then the per-track EMA
-        if faces and getattr(self.analyzer, "classifier", True) is not None:
+        n = self.classify_every
+        classify = [i for i, (f, tr) in enumerate(zip(faces, matched)) if not f.too_small and (
+            n == 1 or state_of(tr).ema is None or (tr.track_id + self._frame_no) % n == 0)]
+        for f, tr in zip(faces, matched):  # the faces not in this frame's batch keep their scores
+            if not f.too_small and state_of(tr).ema is not None:
+                f.scores = state_of(tr).ema.copy()
+        if classify and getattr(self.analyzer, "classifier", True) is not None:
             t = time.perf_counter()
+            crop_src = [crop_src[i] for i in classify]
             if self._plain_classifier is not None:
                 # TTA spread over time: the plain crop on even frames, its mirror image on odd ones;
                 # the per-track EMA averages the two as the classifier's own TTA would, at half the cost
@@ -346,7 +373,8 @@ class StreamingAnalyzer:
             else:
                 probs = np.stack([np.asarray(self.analyzer.classify(bgr, f), np.float32).reshape(-1)
                                   for f in crop_src])
-            for face, track, p in zip(faces, matched, probs):
+            for i, p in zip(classify, probs):
+                face, track = faces[i], matched[i]
                 st = state_of(track)
                 st.ema = smooth(st.ema, p, self.ema_alpha)
                 face.scores = st.ema.copy()
@@ -357,26 +385,8 @@ class StreamingAnalyzer:
         return faces, stage
 
     def _history_rows(self, faces: list[FaceRecord], now: float) -> list[dict]:
-        """One row per track per `row_interval_s`; sooner (but not within `min_row_gap_s`) when the
-        smoothed dominant emotion or the name changes. A new track's first row waits (up to
-        `row_interval_s`) for its first recognition, so it is not written as "unknown" needlessly."""
-        rows = []
-        for f in faces:
-            track = self.tracker.get(f.track_id) if f.track_id is not None else None
-            if track is None:
-                continue
-            st = state_of(track)
-            last = st.row_at
-            if last is None and st.embed_pending is not None and st.embedding is None \
-                    and now - track.first_seen < self.row_interval_s:
-                continue
-            due = last is None or now - last >= self.row_interval_s - 1e-9
-            changed = (last is not None and now - last >= self.min_row_gap_s
-                       and (f.dominant, f.identity.name) != st.row_state)
-            if due or changed:
-                rows.append(make_row(f, now, source=self.source))
-                st.row_at, st.row_state = now, (f.dominant, f.identity.name)
-        return rows
+        return due_rows(faces, self.tracker, now, row_interval_s=self.row_interval_s,
+                        min_row_gap_s=self.min_row_gap_s, source=self.source, session_id=self.session_id)
 
     def _fps(self, now: float) -> float | None:
         with self._state_lock:

@@ -221,13 +221,15 @@ class Recognition:
         with self._lock:
             self._done[track_id] = (emb, when)
 
-    def _embed_job(self, track_id: int, bgr: np.ndarray, lm: np.ndarray, when: float) -> None:
+    def _embed_job(self, jobs: list[tuple[int, np.ndarray]], bgr: np.ndarray, when: float) -> None:
         try:
-            emb = np.asarray(self.analyzer.embed(bgr, lm), np.float32).reshape(-1)
-        except Exception:  # noqa: BLE001 - recognition failing leaves the face "unknown"
-            log.exception("embedding a live face failed")
-            emb = None
-        self._finish(track_id, emb, when)
+            embs = np.asarray(self.analyzer.embed_many(bgr, [lm for _, lm in jobs]), np.float32)
+            embs = embs.reshape(len(jobs), -1)
+        except Exception:  # noqa: BLE001 - recognition failing leaves the faces "unknown"
+            log.exception("embedding live faces failed")
+            embs = [None] * len(jobs)
+        for (track_id, _), emb in zip(jobs, embs):
+            self._finish(track_id, emb, when)
 
     def _fall_back_inline(self, why: str) -> None:
         log.error(why)
@@ -235,34 +237,49 @@ class Recognition:
         self._pool, self.mode = None, "inline"
 
     def start(self, track_id: int, bgr: np.ndarray, lm: np.ndarray, now: float) -> bool:
-        """Start (or, inline, do) an embedding of this face. True when the frame paid for it (inline,
-        or cutting the chip for the process); False when a thread does the work."""
+        """`start_many` for one face."""
+        return self.start_many(bgr, [(track_id, lm)], now)
+
+    def start_many(self, bgr: np.ndarray, jobs: list[tuple[int, np.ndarray]], now: float) -> bool:
+        """Start (or, inline, do) the embeddings of several faces of one frame, ``(track_id,
+        landmarks)`` each, as ONE batch (one worker round trip, one batched forward pass). True when
+        the frame paid for it (inline, or cutting the chips for the process); False when a thread
+        does the work."""
+        if not jobs:
+            return False
         if self.mode == "process" and self._pool is not None and self._broken:
             self._fall_back_inline("the recognition process died; embedding inline from now on")
         if self.mode == "process" and self._pool is not None:
             try:
-                chips = self.analyzer.recognition_chips(bgr, [lm])
+                chips = self.analyzer.recognition_chips(bgr, [lm for _, lm in jobs])
                 future = self._pool.submit(chips)
             except Exception:  # noqa: BLE001 - a dead worker: carry on inline
                 self._fall_back_inline("the recognition process is unusable; embedding inline from now on")
             else:
                 def done(f: concurrent.futures.Future) -> None:
                     try:
-                        emb = np.asarray(f.result(), np.float32)[0]
+                        embs = list(np.asarray(f.result(), np.float32).reshape(len(jobs), -1))
                     except Exception as exc:  # noqa: BLE001
-                        log.error("embedding a live face in the worker process failed: %r", exc)
-                        emb = None
+                        log.error("embedding live faces in the worker process failed: %r", exc)
+                        embs = [None] * len(jobs)
                         if isinstance(exc, concurrent.futures.process.BrokenProcessPool):
                             self._broken = True
-                    self._finish(track_id, emb, now)
+                    for (track_id, _), emb in zip(jobs, embs):
+                        self._finish(track_id, emb, now)
 
                 future.add_done_callback(done)
                 return True
         if self.mode == "thread" and self._pool is not None:
-            self._pool.submit(self._embed_job, track_id, bgr, lm, now)
+            self._pool.submit(self._embed_job, list(jobs), bgr, now)
             return False
-        self._embed_job(track_id, bgr, lm, now)
+        self._embed_job(list(jobs), bgr, now)
         return True
+
+    def busy(self) -> bool:
+        """True while the worker process still has a batch in hand: the next batch waits (writing
+        it now would block the frame on the pipe until the worker reads it)."""
+        pending = getattr(self._pool, "_pending", None) if self.mode == "process" else None
+        return bool(pending)
 
     def take_all(self) -> dict[int, tuple[np.ndarray | None, float]]:
         """Every finished result, removed."""

@@ -1,12 +1,12 @@
 """What the live analyser remembers about one tracked face between frames (`TrackState`)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from emotion.records import Box, Identity
+from emotion.records import UNKNOWN, Box, Identity
 
 __all__ = ["TrackState", "state_of"]
 
@@ -17,6 +17,8 @@ class TrackState:
 
     #: the detector's confidence on the last frame
     confidence: float = 0.0
+    #: the frame number of the last real detection (a rolling scan carries the track in between)
+    detected_frame: int = -(10**9)
     #: the frame phase at which this track refits its landmarks (spreads refits of several faces)
     phase: int = 0
     #: the last 68 points, the box they were fitted on, and how many frames they have only followed it
@@ -30,11 +32,26 @@ class TrackState:
     embed_pending: float | None = None
     #: the embedding matched against the current gallery (None: match again)
     identity: Identity | None = None
+    #: how often each name matched this track (see `vote`), and the identity per name
+    votes: dict = field(default_factory=dict)
     #: smoothed emotion scores (EMOTIONS order)
     ema: np.ndarray | None = None
     #: stream time of the last history row, and its (dominant, name)
     row_at: float | None = None
     row_state: tuple[str | None, str] | None = None
+
+    def vote(self, identity: Identity, *, reset: bool = False) -> Identity:
+        """The track's name: the name matched most often so far ("unknown" counts half and loses
+        ties), so one poor match of a small face does not rename the track. `reset` (the gallery
+        changed: people renamed or removed) forgets the earlier matches."""
+        if reset:
+            self.votes.clear()
+        count, _ = self.votes.get(identity.name, (0, identity))
+        self.votes[identity.name] = (count + 1, identity)
+        # "unknown" counts half: a small face's poor match says little against a name matched before
+        best = max(self.votes.items(), key=lambda kv: (kv[1][0] / (2 if kv[0] == UNKNOWN else 1),
+                                                       kv[0] != UNKNOWN))
+        return best[1][1]
 
     def accept_embedding(self, result: tuple[np.ndarray | None, float]) -> None:
         """Take a finished embedding job's ``(embedding or None, asked_at)``."""

@@ -230,8 +230,38 @@ def store_sink(store: Any | Callable[[], Any], user_id: int, *, source: str = "c
     return sink
 
 
-def make_row(face: FaceRecord, when: float | datetime, *, source: str = "camera") -> dict:
-    """A history row (the dict form `Store.add_history` takes) with a fresh uuid `row_key`."""
+def due_rows(faces: list[FaceRecord], tracker: Any, now: float, *, row_interval_s: float, min_row_gap_s: float,
+             source: str, session_id: int | None) -> list[dict]:
+    """The rows due on this frame: one per track per `row_interval_s`; sooner (but not within
+    `min_row_gap_s`) when the smoothed dominant emotion or the name changes. A new track's first row
+    waits (up to `row_interval_s`) for its first recognition, so it is not written as "unknown"
+    needlessly. A face too small to classify gets a row without scores."""
+    from emotion.live.state import state_of
+
+    rows = []
+    for f in faces:
+        track = tracker.get(f.track_id) if f.track_id is not None else None
+        if track is None:
+            continue
+        st = state_of(track)
+        last = st.row_at
+        if last is None and st.embed_pending is not None and st.embedding is None \
+                and now - track.first_seen < row_interval_s:
+            continue
+        due = last is None or now - last >= row_interval_s - 1e-9
+        changed = (last is not None and now - last >= min_row_gap_s
+                   and (f.dominant, f.identity.name) != st.row_state)
+        if due or changed:
+            rows.append(make_row(f, now, source=source, session_id=session_id))
+            st.row_at, st.row_state = now, (f.dominant, f.identity.name)
+    return rows
+
+
+def make_row(face: FaceRecord, when: float | datetime, *, source: str = "camera",
+             session_id: int | None = None) -> dict:
+    """A history row (the dict form `Store.add_history` takes) with a fresh uuid `row_key`; it belongs
+    to the classroom session `session_id` when one is given (the session running when the row was
+    made: rows still buffered when the session ends or pauses keep it)."""
     ts = when if isinstance(when, datetime) else datetime.fromtimestamp(float(when), tz=timezone.utc)
     return {
         "row_key": str(uuid.uuid4()),
@@ -244,4 +274,5 @@ def make_row(face: FaceRecord, when: float | datetime, *, source: str = "camera"
         "confidence": float(face.confidence),
         "scores": None if face.scores is None else [float(v) for v in face.scores],
         "dominant": face.dominant,
+        "session_id": session_id,
     }

@@ -3,8 +3,8 @@
 * Modules: `engine` (URL, connection, transactions, outage detection, migrations), `schema`
   (tables), `results` (plain frozen results), repositories `accounts`, `people`, `history`,
   `snapshots`, `settings` (each user's settings, a small JSON object), `faceauth` (face sign-in factor,
-  recovery codes, sign-in audit), `throttle` (sign-in/sign-up counters, issue 17); `Store` combines them
-  so pages call ``store.add_history(...)`` as before.
+  recovery codes, sign-in audit), `throttle` (sign-in/sign-up counters), `sessions` (classroom sessions);
+  `Store` combines them so pages call ``store.add_history(...)`` as before.
 
 * Where: `database_url(url)` picks the URL: the argument (e.g. from Streamlit secrets), else the
   ``DATABASE_URL`` environment variable, else an SQLite file ``emotion.db`` in
@@ -55,7 +55,8 @@ from emotion.store.results import (
     SnapshotInfo,
     UserInfo,
 )
-from emotion.store.schema import Base, Embedding, HistoryRow, Person, SnapshotRow, User
+from emotion.store.schema import Base, Embedding, HistoryRow, Person, SessionRow, SnapshotRow, User
+from emotion.store.sessions import SessionEnded, SessionInfo, SessionNotFound, SessionsRepository
 from emotion.store.settings import SettingsRepository
 from emotion.store.snapshots import SnapshotsRepository
 from emotion.store.throttle import ThrottleRepository
@@ -65,12 +66,13 @@ __all__ = [
     "StoreError", "StoreUnavailable", "NameTaken", "PersonNotFound", "InvalidName",
     "UserInfo", "PersonInfo", "EmbeddingInfo", "HistoryEntry", "SnapshotInfo", "Snapshot",
     "history_row", "SOURCES", "HISTORY_COLUMNS", "MIGRATIONS_DIR",
-    "Base", "User", "Person", "Embedding", "HistoryRow", "SnapshotRow",
+    "Base", "User", "Person", "Embedding", "HistoryRow", "SnapshotRow", "SessionRow",
+    "SessionInfo", "SessionNotFound", "SessionEnded",
 ]
 
 
 class Store(AccountsRepository, PeopleRepository, HistoryRepository, SnapshotsRepository, SettingsRepository,
-            FaceAuthRepository, ThrottleRepository, Database):
+            FaceAuthRepository, ThrottleRepository, SessionsRepository, Database):
     """Engine + sessions (`Database`) and every repository's queries. Thread-safe; one per
     process is enough (cache it). Nothing is created on construction: call `migrate()` once at
     start (or use `open_store`)."""

@@ -15,7 +15,7 @@ from emotion.store.engine import _is_retryable
 from emotion.store.errors import StoreUnavailable
 from emotion.store.limits import PERSON_NAME_MAX, SOURCES, _MYSQL_NAMES
 from emotion.store.results import HISTORY_COLUMNS, HistoryEntry
-from emotion.store.schema import HistoryRow, Person, SnapshotRow, _to_utc
+from emotion.store.schema import HistoryRow, Person, SessionRow, SnapshotRow, _to_utc
 from emotion.store.values import _end_bound, _is_unknown
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,8 @@ class HistoryRepository:
 
     def _insert_history(self, user_id: int, values: list[dict[str, Any]], keys: set[str]) -> int:
         with self._session(write=True) as s:
-            for column, table in (("person_id", Person), ("snapshot_id", SnapshotRow)):
+            for column, table in (("person_id", Person), ("snapshot_id", SnapshotRow),
+                                  ("session_id", SessionRow)):
                 # an id that is not the user's (another user's, or deleted meanwhile) is stored as NULL
                 ids = {v[column] for v in values if v[column] is not None}
                 if ids:
@@ -251,8 +252,11 @@ class HistoryRepository:
     def _history_filters(user_id: int, start: datetime | date | None, end: datetime | date | None,
                          person_ids: Iterable[int | None] | None, sources: Iterable[str] | None,
                          emotions: Iterable[str] | None, names: Iterable[str] | None = None, *,
-                         person: int | str | None = None, source: str | None = None) -> list[Any]:
+                         person: int | str | None = None, source: str | None = None,
+                         session_id: int | None = None) -> list[Any]:
         conds: list[Any] = [HistoryRow.user_id == user_id]
+        if session_id is not None:
+            conds.append(HistoryRow.session_id == int(session_id))
         if start is not None:
             conds.append(HistoryRow.time >= _to_utc(start))
         if end is not None:
@@ -286,7 +290,8 @@ class HistoryRepository:
                 person: int | str | None = None, source: str | None = None,
                 person_ids: Iterable[int | None] | None = None, sources: Iterable[str] | None = None,
                 emotions: Iterable[str] | None = None, names: Iterable[str] | None = None,
-                limit: int | None = None, offset: int = 0, newest_first: bool = True) -> list[HistoryEntry]:
+                limit: int | None = None, offset: int = 0, newest_first: bool = True,
+                session_id: int | None = None) -> list[HistoryEntry]:
         """The user's analysed faces, filtered and paged.
 
         ``start <= time < end``: datetimes (naive = UTC) or dates; a *date* as `end` includes
@@ -295,9 +300,9 @@ class HistoryRepository:
         The plural filters take several values: ``person_ids`` (``None`` in it = unknown),
         ``sources``, ``emotions`` (dominant), ``names`` (as seen); an empty list matches
         nothing, ``None`` means no filter. Paged with limit/offset, newest first unless told
-        otherwise (ties broken by id)."""
+        otherwise (ties broken by id). ``session_id``: only that classroom session's rows."""
         conds = self._history_filters(user_id, start, end, person_ids, sources, emotions, names,
-                                      person=person, source=source)
+                                      person=person, source=source, session_id=session_id)
         order = (HistoryRow.time.desc(), HistoryRow.id.desc()) if newest_first else (HistoryRow.time, HistoryRow.id)
         stmt = select(HistoryRow).where(*conds).order_by(*order)
         if limit is not None:
@@ -319,10 +324,10 @@ class HistoryRepository:
                       end: datetime | date | None = None, person: int | str | None = None,
                       source: str | None = None, person_ids: Iterable[int | None] | None = None,
                       sources: Iterable[str] | None = None, emotions: Iterable[str] | None = None,
-                      names: Iterable[str] | None = None) -> int:
+                      names: Iterable[str] | None = None, session_id: int | None = None) -> int:
         """How many rows `history` would return without paging."""
         conds = self._history_filters(user_id, start, end, person_ids, sources, emotions, names,
-                                      person=person, source=source)
+                                      person=person, source=source, session_id=session_id)
         with self._session() as s:
             return int(s.scalar(select(func.count(HistoryRow.id)).where(*conds)) or 0)
 
@@ -331,7 +336,7 @@ class HistoryRepository:
                       source: str | None = None, *, person_ids: Iterable[int | None] | None = None,
                       sources: Iterable[str] | None = None, emotions: Iterable[str] | None = None,
                       names: Iterable[str] | None = None, limit: int | None = None, offset: int = 0,
-                      newest_first: bool = False):  # noqa: ANN201 -> pandas.DataFrame
+                      newest_first: bool = False, session_id: int | None = None):  # noqa: ANN201
         """`history` (same filters) as a pandas DataFrame with `HISTORY_COLUMNS`, oldest first by
         default (for charts):
 
@@ -345,7 +350,7 @@ class HistoryRepository:
 
         entries = self.history(user_id, start=start, end=end, person=person, source=source,
                                person_ids=person_ids, sources=sources, emotions=emotions, names=names,
-                               limit=limit, offset=offset, newest_first=newest_first)
+                               limit=limit, offset=offset, newest_first=newest_first, session_id=session_id)
         cols: dict[str, list[Any]] = {
             "time": [e.time for e in entries],
             "source": [e.source for e in entries],

@@ -9,6 +9,7 @@ SOURCES: tuple[str, ...] = ("photo", "camera", "video")
 USER_NAME_MAX = 32
 PERSON_NAME_MAX = 100
 MODEL_NAME_MAX = 64
+SESSION_NAME_MAX = 100
 DESCRIPTION_MAX = 1000
 THUMBNAIL_MAX_BYTES = 1 << 20          # "small" PNG/JPEG thumbnails: 1 MiB at most
 SNAPSHOT_MAX_BYTES = 15 << 20          # below MariaDB's default max_allowed_packet (16 MiB)

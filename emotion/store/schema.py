@@ -22,7 +22,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 from emotion.records import EMOTIONS
-from emotion.store.limits import DESCRIPTION_MAX, MODEL_NAME_MAX, PERSON_NAME_MAX, USER_NAME_MAX, _MYSQL_NAMES
+from emotion.store.limits import DESCRIPTION_MAX, SESSION_NAME_MAX, MODEL_NAME_MAX, PERSON_NAME_MAX, USER_NAME_MAX, _MYSQL_NAMES
 
 
 # types
@@ -194,8 +194,23 @@ class HistoryRow(Base):
     #: video rows (migration 0005): seconds from the start of the video, and the file's SHA-256
     offset_s: Mapped[float | None] = mapped_column(Float)
     media_digest: Mapped[str | None] = mapped_column(String(64))
-    #: a classroom session's id (that feature adds its table and the foreign key)
-    session_id: Mapped[int | None] = mapped_column(Integer)
+    #: a classroom session's id (migration 0006 adds the foreign key: the session's rows go with it)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+
+
+class SessionRow(Base):
+    """A classroom session: a named stretch of history rows (the live camera, an uploaded video)."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (Index(None, "user_id", "started"), _TABLE_ARGS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(SESSION_NAME_MAX))
+    started: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended: Mapped[datetime | None] = mapped_column(UTCDateTime())        # NULL while it runs
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())    # set while paused
+    paused_s: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")  # earlier pauses
 
 
 class UserSettingsRow(Base):

@@ -1,7 +1,7 @@
 """Exports of a video's analysis: CSV of the per-sample rows, and a JSON-ready report.
 
 CSV cells are escaped against formula injection: a text cell starting with ``= + - @``, a tab or a
-carriage return gets a leading ``'`` (names come from users; a spreadsheet must not run them).
+carriage return gets a leading ``'`` (`emotion.csv_export.escape_cell`, shared with the history export).
 Numbers are written as numbers (a negative number is not text and is left alone).
 """
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Any, Iterable, TextIO
 
 from emotion.csvsafe import escape_cell  # the one escaping every export uses
 from emotion.records import EMOTIONS
+
+__all__ = ["CSV_COLUMNS", "escape_cell", "csv_rows", "write_csv", "csv_bytes", "report"]
 
 CSV_COLUMNS = ("time_s", "frame", "track", "person", "x", "y", "w", "h", *EMOTIONS, "dominant")
 

@@ -24,12 +24,13 @@ from emotion.records import EMOTIONS, UNKNOWN
 _NAMESPACE = uuid.UUID("5b0f0f3e-7d1a-4d8e-9a39-3c6f1e2b7a13")
 
 
-def row_key(user_id: int, digest: str, track: int, bucket: int) -> str:
-    return str(uuid.uuid5(_NAMESPACE, f"{user_id}:{digest}:{track}:{bucket}"))
+def row_key(user_id: int, digest: str, track: int, bucket: int, session_id: int | None = None) -> str:
+    suffix = "" if session_id is None else f":s{int(session_id)}"
+    return str(uuid.uuid5(_NAMESPACE, f"{user_id}:{digest}:{track}:{bucket}{suffix}"))
 
 
 def history_rows(result, *, user_id: int, digest: str, started_at: datetime | None = None,
-                 interval_s: float = 1.0) -> list[dict]:
+                 interval_s: float = 1.0, session_id: int | None = None) -> list[dict]:
     started_at = started_at or datetime.now(timezone.utc)
     names = result.person_names()
     ids: dict[int, int | None] = {}
@@ -46,7 +47,7 @@ def history_rows(result, *, user_id: int, digest: str, started_at: datetime | No
         scores = [float(v) for v in np.mean(np.asarray(scored, np.float64), axis=0)] if scored else None
         name = names.get(track, UNKNOWN)
         out.append({
-            "row_key": row_key(user_id, digest, track, b),
+            "row_key": row_key(user_id, digest, track, b, session_id),
             "time": started_at + timedelta(seconds=first.time_s),
             "source": "video",
             "offset_s": round(first.time_s, 3),
@@ -58,5 +59,6 @@ def history_rows(result, *, user_id: int, digest: str, started_at: datetime | No
             "confidence": None,
             "scores": scores,
             "dominant": None if scores is None else EMOTIONS[int(np.argmax(scores))],
+            "session_id": session_id,
         })
     return out
