@@ -7,7 +7,6 @@ import collections
 import concurrent.futures
 import concurrent.futures.process
 import logging
-import os
 import struct
 import threading
 import time
