@@ -60,6 +60,7 @@ def test_whole_journey(tmp_path):
             browser = launch_chromium(pw, _chromium_in(ns, chromium, tmp_path), [
                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
                 "--allow-loopback-in-peer-connection", f"--use-file-for-fake-video-capture={video}"])
+            page = None
             try:
                 ctx = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
                 ctx.grant_permissions(["camera"])
@@ -69,11 +70,7 @@ def test_whole_journey(tmp_path):
                 ui.wait_idle(page)
                 _journey(page, tmp_path, photo, app, (enrol_photo, portrait))
             except Exception:
-                try:
-                    page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-                except Exception:  # noqa: BLE001
-                    pass
-                print(app.log())
+                ui.report_failure(page, tmp_path / "failure.png", app)
                 raise
             finally:
                 browser.close()
