@@ -37,6 +37,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -242,11 +243,19 @@ def drop_cut(b: np.ndarray, x: int, y: int, w: int, h: int, width: int, height: 
     return ~cut
 
 
-def to_detections(boxes: np.ndarray, kps: np.ndarray, scores: np.ndarray, width: int, height: int,
-                  max_faces: int | None = None) -> list[Detection]:
-    """Raw (boxes x1 y1 x2 y2, keypoints, scores) in image pixels as `Detection`s: boxes rounded
-    outwards and clipped to the image (empty ones dropped), eyes ordered left/right, best first,
-    at most `max_faces`."""
+RawDetections = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def detect_with(raw: Callable[[np.ndarray], RawDetections], bgr: np.ndarray,
+                max_faces: int | None = None) -> list[Detection]:
+    """The `detect` step of a BlazeFace-style detector: `raw(bgr)` gives (boxes x1 y1 x2 y2, keypoints,
+    scores) in image pixels; they come back as `Detection`s, boxes rounded outwards and clipped to the
+    image (empty ones dropped), eyes ordered left/right, best first, at most `max_faces`. An empty
+    image has no faces."""
+    if bgr is None or bgr.size == 0 or min(bgr.shape[:2]) < 1:
+        return []
+    height, width = bgr.shape[:2]
+    boxes, kps, scores = raw(bgr)
     out: list[Detection] = []
     for (x1, y1, x2, y2), pts, score in zip(boxes, kps, scores):
         xi, yi = int(math.floor(x1)), int(math.floor(y1))
@@ -428,10 +437,7 @@ class BlazeFaceDetector:
         return nms(boxes, kps, scores, self.iou_threshold, self.weighted)
 
     def detect(self, bgr: np.ndarray) -> list[Detection]:
-        if bgr is None or bgr.size == 0 or min(bgr.shape[:2]) < 1:
-            return []
-        height, width = bgr.shape[:2]
-        return to_detections(*self.raw(bgr), width, height, self.max_faces)
+        return detect_with(self.raw, bgr, self.max_faces)
 
     def __repr__(self) -> str:
         return (f"BlazeFaceDetector({self.name!r}, min_score={self.min_score}, "

@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from emotion.detect.base import as_bgr
-from emotion.detect.blazeface import NMS_IOU, BlazeFaceDetector, drop_cut, nms, to_detections
+from emotion.detect.blazeface import NMS_IOU, BlazeFaceDetector, detect_with, drop_cut, nms
 from emotion.records import Detection
 
 #: grey of the padding border (BGR): neutral for both models
@@ -193,10 +193,7 @@ class MultiScaleBlazeFace:
         return bool(np.any((_iou(ref, b) > 0.3) & (s >= self.verify_score)))
 
     def detect(self, bgr: np.ndarray) -> list[Detection]:
-        if bgr is None or bgr.size == 0 or min(bgr.shape[:2]) < 1:
-            return []
-        height, width = bgr.shape[:2]
-        return to_detections(*self.raw(bgr), width, height, self.max_faces)
+        return detect_with(self.raw, bgr, self.max_faces)
 
     def __repr__(self) -> str:
         return (f"MultiScaleBlazeFace(pad={self.pad}, tile_frac={self.tile_frac}, "
