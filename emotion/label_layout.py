@@ -22,26 +22,15 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from emotion.records import Box
+
 Size = tuple[int, int]
 Measure = Callable[[int, float], Size]
 
 
-@dataclass(frozen=True)
-class Rect:
-    """A half-open pixel rectangle: covers x .. x+w-1, y .. y+h-1."""
-
-    x: int
-    y: int
-    w: int
-    h: int
-
-    @property
-    def x2(self) -> int:
-        return self.x + self.w
-
-    @property
-    def y2(self) -> int:
-        return self.y + self.h
+class Rect(Box):
+    """A half-open pixel rectangle: covers x .. x+w-1, y .. y+h-1 (the face `Box` geometry, plus the
+    overlap and containment tests the layout needs)."""
 
     def intersects(self, other: "Rect") -> bool:
         """True when the two rectangles share at least one pixel (touching edges do not count)."""

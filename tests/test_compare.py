@@ -12,7 +12,6 @@ import io
 import json
 import os
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,22 +19,15 @@ import pytest
 from emotion.compare import CompareError, CompareOptions, LRUCache, compare, to_csv
 from emotion.compare.cache import size_of
 from emotion.compare.export import escape_cell
+from tests.photos import real_photo
 
-PHOTOS_DIR = Path(os.environ.get("EMOTION_PHOTOS_DIR", Path(__file__).resolve().parent.parent.parent
-                                 / "shared" / "data" / "photos"))
 PORTRAIT = "deepface_testset/img1.jpg"  # one woman's face, 1,184 x 1,600 after shrinking
 DETECTORS = ("blazeface_tiled", "dlib")
 
 
 @pytest.fixture(scope="module")
 def portrait_path():
-    path = PHOTOS_DIR / PORTRAIT
-    if not path.is_file():
-        msg = f"real portrait not found at {path} (set EMOTION_PHOTOS_DIR)"
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(f"{msg}; CI=true: the shared photos must be present")
-        pytest.skip(msg)
-    return path
+    return real_photo(PORTRAIT)
 
 
 @pytest.fixture(scope="module")

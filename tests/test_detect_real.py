@@ -8,26 +8,17 @@ test shows what the new default fixes.
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 
-from emotion.config import PROJECT_ROOT
+from tests.photos import real_photo
 
-PHOTOS = Path(os.environ.get("EMOTION_PHOTOS_DIR", PROJECT_ROOT.parent / "shared" / "data" / "photos"))
 OLD_DEFAULT = "blazeface_tiled"
 
 
 def _photo(rel: str) -> np.ndarray:
-    path = PHOTOS / rel
-    if not path.is_file():
-        msg = f"real photo {path} missing (../shared/data/photos)"
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
+    path = real_photo(rel)
     img = cv2.imread(str(path))
     assert img is not None, f"unreadable {path}"
     return img

@@ -2,16 +2,10 @@
 near their face, smaller for small faces; on a crowded synthetic layout and on a real group selfie."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from emotion.config import PROJECT_ROOT
 from emotion.label_layout import Placement, Rect, overlaps, place_labels, reading_order
-
-CI = os.environ.get("CI", "").strip().lower() == "true"
-PHOTOS_DIR = Path(os.environ.get("EMOTION_PHOTOS_DIR", PROJECT_ROOT.parent / "shared" / "data" / "photos"))
+from tests.photos import real_photo
 
 
 def _check_valid(placements: list[Placement], width: int, height: int) -> None:
@@ -120,11 +114,7 @@ def test_reading_order_rows_then_columns():
 def test_group_selfie_through_the_engine():
     """The real group selfie: every face's two-line label inside the image, none overlapping, each
     one next to its face."""
-    path = PHOTOS_DIR / "deepface_testset" / "selfie-many-people.jpg"
-    if not path.is_file():
-        if CI:
-            pytest.fail(f"{path} is missing; under CI=true the photo data set must be present")
-        pytest.skip(f"{path} not found (set EMOTION_PHOTOS_DIR)")
+    path = real_photo("deepface_testset/selfie-many-people.jpg")
     import cv2
 
     from emotion.pipeline import get_analyzer

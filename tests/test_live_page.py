@@ -6,8 +6,8 @@ way the video callback feeds them, then the page's Capture button is pressed.
 One stand-in: AppTest runs scripts against a MagicMock of Streamlit's Runtime that has no session
 manager, and streamlit-webrtc's `get_this_session_info` (which returns None "outside a live
 Streamlit run", its own documented fallback) only catches the errors a missing runtime raises, not
-the mock's AttributeError. The `_webrtc_outside_server` fixture makes it take that fallback; the
-component itself, the page and everything behind it are real."""
+the mock's AttributeError. The `_webrtc_outside_server` fixture (tests/live_apptest.py) makes it
+take that fallback; the component itself, the page and everything behind it are real."""
 from __future__ import annotations
 
 import re
@@ -19,6 +19,7 @@ pytest.importorskip("streamlit.testing.v1")
 pytest.importorskip("streamlit_webrtc")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from tests.live_apptest import _navigation_mode, _webrtc_outside_server, env, ok  # noqa: E402,F401
 from ui.i18n import t  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,44 +27,6 @@ APP = str(ROOT / "app.py")
 LIVE = "pages/live.py"
 TIMEOUT = 240
 PASSWORD = "correct horse 1"
-
-
-@pytest.fixture(autouse=True)
-def _navigation_mode(monkeypatch):
-    """Keep Streamlit in st.navigation mode between AppTest runs, as a real server does (see the
-    same fixture in tests/test_app.py for why)."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
-@pytest.fixture(autouse=True)
-def _webrtc_outside_server(monkeypatch):
-    import streamlit_webrtc.component as component
-    import streamlit_webrtc.shutdown as shutdown
-
-    monkeypatch.setattr(component, "get_this_session_info", lambda: None)
-    monkeypatch.setattr(shutdown, "get_this_session_info", lambda: None)
-
-
-@pytest.fixture
-def env(monkeypatch, tmp_path):
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("EMOTION_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("EMOTION_ICE_SERVERS", raising=False)
-    return url
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def button(at: AppTest, label: str):

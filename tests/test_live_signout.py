@@ -3,7 +3,8 @@ for the old user, although the camera callback (which holds the session's Stream
 still deliver frames.
 
 Under AppTest with the real app.py gate, a real SQLite database and the real engine; the same
-stand-in as tests/test_live_page.py (streamlit-webrtc's session lookup outside a server, see there).
+stand-in as tests/test_live_page.py (streamlit-webrtc's session lookup outside a server, see
+tests/live_apptest.py).
 Frames are fed to the session's StreamingAnalyzer the way the video callback feeds them."""
 from __future__ import annotations
 
@@ -15,48 +16,13 @@ pytest.importorskip("streamlit.testing.v1")
 pytest.importorskip("streamlit_webrtc")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from tests.live_apptest import _navigation_mode, _webrtc_outside_server, env, ok  # noqa: E402,F401
 from ui.i18n import t  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 TIMEOUT = 240
 PASSWORD = "correct horse 1"
-
-
-@pytest.fixture(autouse=True)
-def _navigation_mode(monkeypatch):
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
-@pytest.fixture(autouse=True)
-def _webrtc_outside_server(monkeypatch):
-    import streamlit_webrtc.component as component
-    import streamlit_webrtc.shutdown as shutdown
-
-    monkeypatch.setattr(component, "get_this_session_info", lambda: None)
-    monkeypatch.setattr(shutdown, "get_this_session_info", lambda: None)
-
-
-@pytest.fixture
-def env(monkeypatch, tmp_path):
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("EMOTION_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("EMOTION_ICE_SERVERS", raising=False)
-    return url
-
-
-def _ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def _button(buttons, label: str):
@@ -71,14 +37,14 @@ def test_history_writer_stops_writing_for_the_old_user_after_sign_out(env):
     from emotion.store import Store
 
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    _ok(at.run())
+    ok(at.run())
     at.switch_page("pages/register.py").run()
     at.text_input(key="register_name").set_value("leaver")
     at.text_input(key="register_password").set_value(PASSWORD)
     at.text_input(key="register_confirm").set_value(PASSWORD)
     _button(at.button, t("register_button")).click().run()
     at.switch_page("pages/live.py").run()
-    _ok(at)
+    ok(at)
     uid = at.session_state["auth_user"]["id"]
     stream = at.session_state["live_stream"]
     frames = list(moving_face_frames(40))
@@ -86,7 +52,7 @@ def test_history_writer_stops_writing_for_the_old_user_after_sign_out(env):
     for i, frame in enumerate(frames[:20]):
         stream.process(frame, timestamp=1000.0 + i * 0.1)
     _button(at.sidebar.button, t("logout")).click().run()
-    _ok(at)
+    ok(at)
     assert "auth_user" not in at.session_state
     store = Store(env)
     try:

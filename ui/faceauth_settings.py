@@ -42,7 +42,7 @@ def _show_codes_once() -> None:
 
 def _enrolment(uid: int) -> None:
     from ui.faceauth_camera import EnrolmentSession, get_probe
-    from ui.faceauth_ice import ice_servers
+    from ui.app_config import ice_servers
 
     try:
         from streamlit_webrtc import WebRtcMode, webrtc_streamer

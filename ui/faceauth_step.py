@@ -111,7 +111,7 @@ def render(pending: dict) -> None:
         st.error(t("fa_no_camera_lib"))
         _recovery_form(store, user)
         return
-    from ui.faceauth_ice import ice_servers
+    from ui.app_config import ice_servers
 
     def video_frame_callback(frame):  # streamlit-webrtc's worker thread: no Streamlit calls
         session.worker.submit(frame.to_ndarray(format="bgr24"))

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from emotion import config
-from emotion.classify.base import as_crop_batch
+from emotion.classify.onnx_base import OnnxEmotionClassifier
 
 MODEL_FILE = "fer_cnn.onnx"
 META_FILE = "fer_cnn.json"
@@ -56,7 +56,7 @@ def read_metadata(models_dir: str | Path | None = None) -> dict:
         return {}
 
 
-class FerCnnClassifier:
+class FerCnnClassifier(OnnxEmotionClassifier):
     """EmotionClassifier: uint8 (N, 48, 48) crops -> float32 (N, 7) probabilities (EMOTIONS order).
 
     ``tta``: also classify the mirrored crop and average (the metadata says whether the shipped figures
@@ -64,38 +64,13 @@ class FerCnnClassifier:
 
     name = "fer_cnn"
     input_size = INPUT_SIZE
+    preprocess = staticmethod(preprocess)
 
     def __init__(self, models_dir: str | Path | None = None, *, tta: bool | None = None,
                  threads: int | None = None):
-        import onnxruntime as ort
-
         path = model_path(models_dir)
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing: train it with `python -m emotion train`")
         self.metadata = read_metadata(models_dir)
         self.tta = bool(self.metadata.get("tta_flip", True)) if tta is None else bool(tta)
-        opts = ort.SessionOptions()
-        # Batch-1 calls of a small CNN: one intra-op thread is fastest and leaves the other core to the
-        # rest of the pipeline; override with EMOTION_ORT_THREADS.
-        n = threads if threads is not None else config.CONFIG.ort_threads
-        opts.intra_op_num_threads = max(1, n)
-        opts.inter_op_num_threads = 1
-        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
-        self._input = self._session.get_inputs()[0].name
-        self.path = path
-
-    def predict(self, crops: np.ndarray) -> np.ndarray:
-        crops = as_crop_batch(crops, INPUT_SIZE)
-        n = len(crops)
-        if n == 0:
-            return np.zeros((0, 7), np.float32)
-        x = preprocess(crops)[:, None]  # (N, 1, S, S)
-        if self.tta:
-            x = np.concatenate([x, x[..., ::-1]], axis=0)
-        p = self._session.run(None, {self._input: np.ascontiguousarray(x)})[0]
-        if self.tta:
-            p = 0.5 * (p[:n] + p[n:])
-        p = p.astype(np.float32, copy=False)
-        return p / p.sum(axis=1, keepdims=True)
+        self._open(path, threads)

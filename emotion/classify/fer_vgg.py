@@ -9,14 +9,11 @@ FER-framed 48x48 crop through :func:`emotion.classify.fer_cnn.preprocess`. numpy
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-import numpy as np
-
 from emotion import config
-from emotion.classify.base import as_crop_batch
 from emotion.classify.fer_cnn import preprocess
+from emotion.classify.onnx_base import OnnxEmotionClassifier
 
 MODEL_FILE = "fer_vgg.onnx"
 INT8_FILE = "fer_vgg.int8.onnx"
@@ -36,7 +33,7 @@ def read_metadata(models_dir: str | Path | None = None) -> dict:
         return {}
 
 
-class FerVggClassifier:
+class FerVggClassifier(OnnxEmotionClassifier):
     """EmotionClassifier: uint8 (N, 48, 48) crops -> float32 (N, 7) probabilities (EMOTIONS order).
 
     ``int8``: the quantised file (no TTA by default: the live path spends one pass). ``tta``: also
@@ -44,11 +41,10 @@ class FerVggClassifier:
     ``model_file``: any other ONNX file with the same input/output (candidates in evaluate)."""
 
     input_size = INPUT_SIZE
+    preprocess = staticmethod(preprocess)
 
     def __init__(self, models_dir: str | Path | None = None, *, int8: bool = False, tta: bool | None = None,
                  threads: int | None = None, model_file: str | Path | None = None):
-        import onnxruntime as ort
-
         path = Path(model_file) if model_file else model_path(models_dir, int8=int8)
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing: train it with `python -m emotion train` and export "
@@ -57,27 +53,4 @@ class FerVggClassifier:
         self.metadata = read_metadata(path.parent)
         default_tta = False if int8 else bool(self.metadata.get("tta_flip", True))
         self.tta = default_tta if tta is None else bool(tta)
-        opts = ort.SessionOptions()
-        # batch-1 calls: one intra-op thread is fastest here and leaves the other core to the pipeline
-        n = threads if threads is not None else int(os.environ.get("EMOTION_ORT_THREADS", "1"))
-        opts.intra_op_num_threads = max(1, n)
-        opts.inter_op_num_threads = 1
-        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
-        self._input = self._session.get_inputs()[0].name
-        self.path = path
-
-    def predict(self, crops: np.ndarray) -> np.ndarray:
-        crops = as_crop_batch(crops, INPUT_SIZE)
-        n = len(crops)
-        if n == 0:
-            return np.zeros((0, 7), np.float32)
-        x = preprocess(crops)[:, None]  # (N, 1, S, S)
-        if self.tta:
-            x = np.concatenate([x, x[..., ::-1]], axis=0)
-        p = self._session.run(None, {self._input: np.ascontiguousarray(x)})[0]
-        if self.tta:
-            p = 0.5 * (p[:n] + p[n:])
-        p = p.astype(np.float32, copy=False)
-        return p / p.sum(axis=1, keepdims=True)
+        self._open(path, threads)

@@ -27,6 +27,8 @@ import sys
 import threading
 from typing import Any, BinaryIO, Callable
 
+from emotion.child_process import ChildProcess
+
 log = logging.getLogger(__name__)
 
 _FRAME = struct.Struct("<Q")
@@ -110,22 +112,13 @@ def main() -> None:
 OnMessage = Callable[[str, Any], None]
 
 
-class WorkerProcess:
+class WorkerProcess(ChildProcess):
     """The child process and a reader thread that hands its frames to each job's callback."""
 
     def __init__(self) -> None:
-        import subprocess
-
-        from emotion.config import PROJECT_ROOT
-
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         self.env_key = env_key()
-        self.proc = subprocess.Popen([sys.executable, "-m", "emotion.compare.worker"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, env=env, cwd=str(PROJECT_ROOT))
-        self._lock = threading.Lock()
+        super().__init__("emotion.compare.worker")
         self._handlers: dict[int, OnMessage] = {}
-        self.broken = False
         threading.Thread(target=self._read, name="compare-worker-parent-reader", daemon=True).start()
 
     def submit(self, jid: int, photos: Any, same: Any, options: Any, on_message: OnMessage) -> None:
@@ -173,12 +166,7 @@ class WorkerProcess:
                 handler("error", ("internal", "the comparison process stopped", {"detail": "the process stopped"}))
 
     def close(self) -> None:
-        with self._lock:
-            self.broken = True
-            try:
-                self.proc.stdin.close()
-            except OSError:
-                pass
+        self._close_input()
 
 
 def env_key() -> tuple:

@@ -37,6 +37,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -225,6 +226,51 @@ def nms(boxes: np.ndarray, kps: np.ndarray, scores: np.ndarray, iou_threshold: f
     return np.stack(out_b), np.stack(out_k), np.asarray(out_s, np.float32)
 
 
+def drop_cut(b: np.ndarray, x: int, y: int, w: int, h: int, width: int, height: int) -> np.ndarray:
+    """Mask of tile detections (boxes `b` in tile pixels of the tile at x, y, w, h) that do NOT touch
+    an edge of the tile lying inside the width x height image: cut faces are left to the whole image
+    or a neighbouring tile."""
+    margin = 0.01 * max(w, h)
+    cut = np.zeros(len(b), bool)
+    if x > 0:
+        cut |= b[:, 0] <= margin
+    if y > 0:
+        cut |= b[:, 1] <= margin
+    if x + w < width:
+        cut |= b[:, 2] >= w - margin
+    if y + h < height:
+        cut |= b[:, 3] >= h - margin
+    return ~cut
+
+
+RawDetections = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def detect_with(raw: Callable[[np.ndarray], RawDetections], bgr: np.ndarray,
+                max_faces: int | None = None) -> list[Detection]:
+    """The `detect` step of a BlazeFace-style detector: `raw(bgr)` gives (boxes x1 y1 x2 y2, keypoints,
+    scores) in image pixels; they come back as `Detection`s, boxes rounded outwards and clipped to the
+    image (empty ones dropped), eyes ordered left/right, best first, at most `max_faces`. An empty
+    image has no faces."""
+    if bgr is None or bgr.size == 0 or min(bgr.shape[:2]) < 1:
+        return []
+    height, width = bgr.shape[:2]
+    boxes, kps, scores = raw(bgr)
+    out: list[Detection] = []
+    for (x1, y1, x2, y2), pts, score in zip(boxes, kps, scores):
+        xi, yi = int(math.floor(x1)), int(math.floor(y1))
+        box = Box(xi, yi, int(math.ceil(x2)) - xi, int(math.ceil(y2)) - yi).clip(width, height)
+        if box.w <= 0 or box.h <= 0:
+            continue
+        a, b = (float(pts[0, 0]), float(pts[0, 1])), (float(pts[1, 0]), float(pts[1, 1]))
+        left, right = (a, b) if a[0] <= b[0] else (b, a)
+        out.append(Detection(box=box, confidence=float(score), left_eye=left, right_eye=right))
+    out.sort(key=lambda d: d.confidence, reverse=True)
+    if max_faces is not None:
+        out = out[: max_faces]
+    return out
+
+
 @dataclass(frozen=True)
 class Letterbox:
     """How an image was fitted into the square model input: input_px = image_px * scale + pad
@@ -380,17 +426,7 @@ class BlazeFaceDetector:
             b, k, sc = self._single(bgr[y:y + h, x:x + w])
             if len(sc) == 0:
                 continue
-            margin = 0.01 * max(w, h)
-            cut = np.zeros(len(sc), bool)
-            if x > 0:
-                cut |= b[:, 0] <= margin
-            if y > 0:
-                cut |= b[:, 1] <= margin
-            if x + w < width:
-                cut |= b[:, 2] >= w - margin
-            if y + h < height:
-                cut |= b[:, 3] >= h - margin
-            keep = ~cut
+            keep = drop_cut(b, x, y, w, h, width, height)
             offset = np.array([x, y], np.float32)
             all_b.append(b[keep] + np.tile(offset, 2))
             all_k.append(k[keep] + offset)
@@ -401,23 +437,7 @@ class BlazeFaceDetector:
         return nms(boxes, kps, scores, self.iou_threshold, self.weighted)
 
     def detect(self, bgr: np.ndarray) -> list[Detection]:
-        if bgr is None or bgr.size == 0 or min(bgr.shape[:2]) < 1:
-            return []
-        height, width = bgr.shape[:2]
-        boxes, kps, scores = self.raw(bgr)
-        out: list[Detection] = []
-        for (x1, y1, x2, y2), pts, score in zip(boxes, kps, scores):
-            xi, yi = int(math.floor(x1)), int(math.floor(y1))
-            box = Box(xi, yi, int(math.ceil(x2)) - xi, int(math.ceil(y2)) - yi).clip(width, height)
-            if box.w <= 0 or box.h <= 0:
-                continue
-            a, b = (float(pts[0, 0]), float(pts[0, 1])), (float(pts[1, 0]), float(pts[1, 1]))
-            left, right = (a, b) if a[0] <= b[0] else (b, a)
-            out.append(Detection(box=box, confidence=float(score), left_eye=left, right_eye=right))
-        out.sort(key=lambda d: d.confidence, reverse=True)
-        if self.max_faces is not None:
-            out = out[: self.max_faces]
-        return out
+        return detect_with(self.raw, bgr, self.max_faces)
 
     def __repr__(self) -> str:
         return (f"BlazeFaceDetector({self.name!r}, min_score={self.min_score}, "

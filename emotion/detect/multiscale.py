@@ -31,8 +31,8 @@ import cv2
 import numpy as np
 
 from emotion.detect.base import as_bgr
-from emotion.detect.blazeface import NMS_IOU, BlazeFaceDetector, nms
-from emotion.records import Box, Detection
+from emotion.detect.blazeface import NMS_IOU, BlazeFaceDetector, detect_with, drop_cut, nms
+from emotion.records import Detection
 
 #: grey of the padding border (BGR): neutral for both models
 PAD_VALUE = (127, 127, 127)
@@ -40,21 +40,6 @@ PAD_VALUE = (127, 127, 127)
 #: face the tiles could add (full range: ~10 px at 192 px input; short range: ~13 px at 128)
 MIN_SIDE_FULL_TILES = 480
 MIN_SIDE_SHORT_TILES = 400
-
-
-def _drop_cut(b: np.ndarray, x: int, y: int, w: int, h: int, width: int, height: int) -> np.ndarray:
-    """Mask of tile detections that do NOT touch an edge of the tile lying inside the image."""
-    margin = 0.01 * max(w, h)
-    cut = np.zeros(len(b), bool)
-    if x > 0:
-        cut |= b[:, 0] <= margin
-    if y > 0:
-        cut |= b[:, 1] <= margin
-    if x + w < width:
-        cut |= b[:, 2] >= w - margin
-    if y + h < height:
-        cut |= b[:, 3] >= h - margin
-    return ~cut
 
 
 def tile_windows(width: int, height: int, tile_frac: float, overlap: float,
@@ -151,7 +136,7 @@ class MultiScaleBlazeFace:
                 b, k, s = self.full._single(bgr[y:y + h, x:x + w])
                 if len(s) == 0:
                     continue
-                keep = _drop_cut(b, x, y, w, h, width, height)
+                keep = drop_cut(b, x, y, w, h, width, height)
                 off = np.array([x, y], np.float32)
                 out.append((f"tile {x},{y}", b[keep] + np.tile(off, 2), k[keep] + off, s[keep]))
         if self.short_tile_frac > 0 and longer >= MIN_SIDE_SHORT_TILES:
@@ -165,7 +150,7 @@ class MultiScaleBlazeFace:
                 b, k, s = self.short._single(canvas[y:y + h, x:x + w])
                 if len(s) == 0:
                     continue
-                keep = _drop_cut(b, x, y, w, h, cw, ch) & (s >= self.short_tile_score)
+                keep = drop_cut(b, x, y, w, h, cw, ch) & (s >= self.short_tile_score)
                 off = np.array([x - q, y - q], np.float32)
                 out.append((f"stile {x},{y}", b[keep] + np.tile(off, 2), k[keep] + off, s[keep]))
         return out
@@ -208,23 +193,7 @@ class MultiScaleBlazeFace:
         return bool(np.any((_iou(ref, b) > 0.3) & (s >= self.verify_score)))
 
     def detect(self, bgr: np.ndarray) -> list[Detection]:
-        if bgr is None or bgr.size == 0 or min(bgr.shape[:2]) < 1:
-            return []
-        height, width = bgr.shape[:2]
-        boxes, kps, scores = self.raw(bgr)
-        out: list[Detection] = []
-        for (x1, y1, x2, y2), pts, score in zip(boxes, kps, scores):
-            xi, yi = int(math.floor(x1)), int(math.floor(y1))
-            box = Box(xi, yi, int(math.ceil(x2)) - xi, int(math.ceil(y2)) - yi).clip(width, height)
-            if box.w <= 0 or box.h <= 0:
-                continue
-            a, b = (float(pts[0, 0]), float(pts[0, 1])), (float(pts[1, 0]), float(pts[1, 1]))
-            left, right = (a, b) if a[0] <= b[0] else (b, a)
-            out.append(Detection(box=box, confidence=float(score), left_eye=left, right_eye=right))
-        out.sort(key=lambda d: d.confidence, reverse=True)
-        if self.max_faces is not None:
-            out = out[: self.max_faces]
-        return out
+        return detect_with(self.raw, bgr, self.max_faces)
 
     def __repr__(self) -> str:
         return (f"MultiScaleBlazeFace(pad={self.pad}, tile_frac={self.tile_frac}, "

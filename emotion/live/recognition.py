@@ -7,7 +7,6 @@ import collections
 import concurrent.futures
 import concurrent.futures.process
 import logging
-import os
 import struct
 import threading
 import time
@@ -15,6 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from emotion.child_process import ChildProcess
 
 log = logging.getLogger(__name__)
 
@@ -79,26 +79,16 @@ _HEADER_IN = struct.Struct("<III")  # n, height, width of the uint8 RGB chips th
 _HEADER_OUT = struct.Struct("<II")  # n, dim of the float32 embeddings that follow (dim 0: failed)
 
 
-class EmbedProcess:
+class EmbedProcess(ChildProcess):
     """Embeds 150x150 RGB chips in a child process holding its own copy of recogniser `name`
     (loaded there through `emotion.registry`). `submit(chips) -> Future` of float32 (N, D); requests
     are answered in order. Thread-safe. When the child dies, pending and later futures fail with
     BrokenProcessPool."""
 
     def __init__(self, name: str) -> None:
-        import subprocess
-        import sys
-
-        from emotion.config import PROJECT_ROOT
-
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         self.name = name
-        self.proc = subprocess.Popen([sys.executable, "-m", "emotion.live.worker", name],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=str(PROJECT_ROOT))
-        self._lock = threading.Lock()
+        super().__init__("emotion.live.worker", name)
         self._pending: collections.deque[concurrent.futures.Future] = collections.deque()
-        self.broken = False
         self._reader = threading.Thread(target=self._read, name=f"emotion-embed-reader-{name}", daemon=True)
         self._reader.start()
 
@@ -145,12 +135,7 @@ class EmbedProcess:
                 future.set_exception(concurrent.futures.process.BrokenProcessPool("the recognition process exited"))
 
     def shutdown(self, wait: bool = False, **_: Any) -> None:
-        with self._lock:
-            self.broken = True
-            try:
-                self.proc.stdin.close()
-            except OSError:
-                pass
+        self._close_input()
         if wait:
             self.proc.wait(timeout=10)
 

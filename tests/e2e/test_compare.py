@@ -5,7 +5,6 @@ the heatmaps appear with right/wrong marks and greyed models, and "Use this comb
 detector and recogniser in the user's settings, which come back at the next sign-in."""
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -13,28 +12,23 @@ import pytest
 
 from tests.e2e import ui
 from tests.e2e.harness import AppServer, launch_chromium, require_browser
+from tests.photos import real_photo
 
 pytestmark = pytest.mark.browser
 
-PHOTOS_DIR = Path(os.environ.get("EMOTION_PHOTOS_DIR", Path(__file__).resolve().parents[3] / "shared" / "data"
-                                 / "photos"))
-PORTRAIT = PHOTOS_DIR / "deepface_testset" / "img1.jpg"
+PORTRAIT = "deepface_testset/img1.jpg"
 
 
 def _photos(tmp: Path) -> list[str]:
     import cv2
     from skimage import data
 
-    if not PORTRAIT.is_file():
-        msg = f"real portrait not found at {PORTRAIT} (set EMOTION_PHOTOS_DIR)"
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
+    portrait = real_photo(PORTRAIT)
     bgr = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
     a, m = tmp / "astronaut_0001.png", tmp / "astronaut_0002.png"
     cv2.imwrite(str(a), bgr)
     cv2.imwrite(str(m), bgr[:, ::-1])
-    return [str(a), str(m), str(PORTRAIT)]
+    return [str(a), str(m), str(portrait)]
 
 
 def _choose(page, label: str, option: str) -> None:

@@ -13,7 +13,6 @@ The server runs with EMOTION_TEST_MODE=1 and EMOTION_FACEAUTH_FIXED_CHALLENGE=tu
 """
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
@@ -22,15 +21,14 @@ import cv2
 import numpy as np
 import pytest
 
-from emotion.config import PROJECT_ROOT
 from tests.e2e import ui
 from tests.e2e.camera import write_y4m
 from tests.e2e.harness import AppServer, launch_chromium, netns, require_browser
+from tests.photos import real_photo
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "s3cret-passphrase"
-PHOTOS = Path(os.environ.get("EMOTION_PHOTOS_DIR", PROJECT_ROOT.parent / "shared" / "data" / "photos"))
 STRAIGHT, LEFT, RIGHT = "Tony_Blair_0032", "Tony_Blair_0087", "Tony_Blair_0051"
 FPS = 10
 PAGES = ("photo", "live", "people", "history", "settings", "models")
@@ -38,13 +36,9 @@ WEBRTC_IFRAME = 'iframe[src*="streamlit_webrtc"]'
 
 
 def _frame(name: str) -> np.ndarray:
-    path = PHOTOS / "wild_dev" / f"{name}.jpg"
+    path = real_photo(f"wild_dev/{name}.jpg")
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
-        msg = f"{path} not found (set EMOTION_PHOTOS_DIR)"
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
+    assert img is not None, f"unreadable {path}"
     face = cv2.resize(img, (300, 300), interpolation=cv2.INTER_CUBIC)
     frame = np.full((480, 640, 3), (150, 160, 170), np.uint8)
     frame[90:390, 170:470] = face

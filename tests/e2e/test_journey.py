@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from pathlib import Path
 
 import cv2
 import pytest
 
-from emotion.config import PROJECT_ROOT
 from emotion.store import open_store
 from tests.e2e import ui
 from tests.e2e.camera import face_frames, write_y4m
 from tests.e2e.harness import AppServer, launch_chromium, netns, require_browser
+from tests.photos import real_photo
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
@@ -31,20 +30,6 @@ pytestmark = pytest.mark.browser
 PASSWORD = "s3cret-passphrase"
 PERSON = "Eileen Collins"
 PORTRAIT_PERSON = "Portrait Person"
-PHOTOS = Path(os.environ.get("EMOTION_PHOTOS_DIR", PROJECT_ROOT.parent / "shared" / "data" / "photos"))
-
-
-def _real_photo(rel: str) -> Path:
-    """A real photo read in place from ../shared/data/photos (never copied into the repository)."""
-    path = PHOTOS / rel
-    if not path.is_file():
-        msg = f"real photo {path} missing (../shared/data/photos)"
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return path
-
-
 def _astronaut_jpeg(path: Path) -> Path:
     from skimage import data
 
@@ -67,7 +52,7 @@ def test_whole_journey(tmp_path):
     photo = _astronaut_jpeg(tmp_path / "astronaut.jpg")
     # deepface_testset: img2 and img1 show the same person (master.csv says Yes); img1 is a close-up
     # portrait whose face covers half the image's shorter side
-    enrol_photo, portrait = _real_photo("deepface_testset/img2.jpg"), _real_photo("deepface_testset/img1.jpg")
+    enrol_photo, portrait = real_photo("deepface_testset/img2.jpg"), real_photo("deepface_testset/img1.jpg")
     video = write_y4m(tmp_path / "face.y4m", face_frames(60))
     with netns() as ns:
         app = AppServer(tmp_path, ns=ns, env={"EMOTION_ICE_SERVERS": "[]", "EMOTION_LIVE_HISTORY_PERIOD_S": "1"})
@@ -75,6 +60,7 @@ def test_whole_journey(tmp_path):
             browser = launch_chromium(pw, _chromium_in(ns, chromium, tmp_path), [
                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
                 "--allow-loopback-in-peer-connection", f"--use-file-for-fake-video-capture={video}"])
+            page = None
             try:
                 ctx = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
                 ctx.grant_permissions(["camera"])
@@ -84,11 +70,7 @@ def test_whole_journey(tmp_path):
                 ui.wait_idle(page)
                 _journey(page, tmp_path, photo, app, (enrol_photo, portrait))
             except Exception:
-                try:
-                    page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-                except Exception:  # noqa: BLE001
-                    pass
-                print(app.log())
+                ui.report_failure(page, tmp_path / "failure.png", app)
                 raise
             finally:
                 browser.close()

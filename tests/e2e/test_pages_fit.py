@@ -145,6 +145,7 @@ def test_every_page_fits_in_both_languages_and_widths(tmp_path):
     group = _astronaut(tmp_path / "group.jpg", copies=3)
     with AppServer(tmp_path) as app, sync_playwright() as pw:
         browser = launch_chromium(pw, chromium)
+        page = None
         try:
             # a browser east of UTC: the History page must show its time zone, not UTC
             page = browser.new_page(viewport={"width": WIDTHS[0], "height": 900}, timezone_id=BROWSER_TZ)
@@ -189,11 +190,7 @@ def test_every_page_fits_in_both_languages_and_widths(tmp_path):
                     _check_page(page, lang, key, problems)
             assert not problems, "\n".join(problems)
         except Exception:
-            try:
-                page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
-            except Exception:  # noqa: BLE001
-                pass
-            print(app.log())
+            ui.report_failure(page, ARTIFACTS / "failure.png", app)
             raise
         finally:
             browser.close()

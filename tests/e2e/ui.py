@@ -94,3 +94,13 @@ def logout(page) -> None:
     wait_idle(page)
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Log in", exact=True).wait_for(
         timeout=30_000)
+
+
+def report_failure(page, png, app) -> None:
+    """On a failed browser test, before re-raising: a full-page screenshot to `png` when there is a page
+    (best effort, never hiding the failure) and the app server's log."""
+    try:
+        page.screenshot(path=str(png), full_page=True)
+    except Exception:  # noqa: BLE001 - no page yet, or the browser is gone
+        pass
+    print(app.log())
