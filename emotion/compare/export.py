@@ -8,8 +8,6 @@ classifiers, faces. Every text cell is escaped against formula injection (a cell
 """
 from __future__ import annotations
 
-from emotion import csvsafe
-
 import csv
 import io
 import json
@@ -19,6 +17,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from typing import Any, Iterable
 
+from emotion import csvsafe
 from emotion.compare.results import CompareResult
 
 #: distributions whose versions go into every export
