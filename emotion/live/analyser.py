@@ -26,7 +26,7 @@ import collections
 import logging
 import threading
 import time
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -34,7 +34,7 @@ from emotion.detect.base import detect_downscaled
 from emotion.live.landmarks import track_landmarks
 from emotion.live.recognition import Recognition
 from emotion.live.rolling import rolling_step
-from emotion.live.smoothing import plain_twin, smooth
+from emotion.live.smoothing import percentile, plain_twin, smooth
 from emotion.live.state import state_of
 from emotion.live.writer import HistoryWriter, due_rows
 from emotion.records import EMOTIONS, UNKNOWN, Box, Detection, FaceRecord, Identity
@@ -43,11 +43,6 @@ from emotion.tracking import Tracker
 log = logging.getLogger(__name__)
 
 MODES = ("fast", "accurate")
-
-
-def _percentile(values: Iterable[float], q: float) -> float | None:
-    arr = np.fromiter(values, dtype=np.float64)
-    return float(np.percentile(arr, q)) if arr.size else None
 
 
 class StreamingAnalyzer:
@@ -462,7 +457,7 @@ class StreamingAnalyzer:
         fps = self._fps(now) if now is not None else None
         info.update(
             fps=fps,
-            latency_ms={"last": lat[-1] if lat else None, "p50": _percentile(lat, 50), "p95": _percentile(lat, 95)},
+            latency_ms={"last": lat[-1] if lat else None, "p50": percentile(lat, 50), "p95": percentile(lat, 95)},
             stage_ms=stage,
             faces=[{"track_id": f.track_id, "name": f.identity.name, "emotion": f.dominant,
                     "score": f.dominant_score} for f in faces],

@@ -1,9 +1,9 @@
-"""Emotion scores over time: the per-track moving average, and the plain twin of a TTA classifier
-whose alternating plain/mirrored crops that average combines."""
+"""Emotion scores over time: the per-track moving average, the plain twin of a TTA classifier
+whose alternating plain/mirrored crops that average combines, and window percentiles (latency)."""
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -41,3 +41,9 @@ def smooth(previous: np.ndarray | None, scores: np.ndarray, alpha: float) -> np.
     to 1 (the first frame's scores as they are)."""
     ema = scores if previous is None else alpha * scores + (1.0 - alpha) * previous
     return (ema / max(float(ema.sum()), 1e-12)).astype(np.float32)
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """The `q`-th percentile of a window of values (latencies), None for an empty window."""
+    arr = np.fromiter(values, dtype=np.float64)
+    return float(np.percentile(arr, q)) if arr.size else None
