@@ -67,7 +67,7 @@ EN: dict[str, str] = {
     "col_source": "Source",
     "col_confidence": "Detector confidence",
     "saved_rows": "{n} face(s) saved to your history",
-    "classifier_missing": "The emotion model is not available yet (models/fer_cnn.onnx is missing): faces are "
+    "classifier_missing": "The emotion model is not available yet (its file in models/ is missing): faces are "
                           "found and recognised, but not scored.",
     "photo_in_history": "This photo is in your history.",
     "download_png": "Download annotated PNG",
@@ -250,7 +250,7 @@ ZH: dict[str, str] = {
     "col_source": "来源",
     "col_confidence": "检测置信度",
     "saved_rows": "已将 {n} 张人脸保存到历史记录",
-    "classifier_missing": "情绪模型暂不可用（缺少 models/fer_cnn.onnx）：可以检测和识别人脸，但无法给出情绪得分。",
+    "classifier_missing": "情绪模型暂不可用（models/ 中缺少它的文件）：可以检测和识别人脸，但无法给出情绪得分。",
     "photo_in_history": "这张照片已在您的历史记录中。",
     "download_png": "下载标注后的 PNG",
     "timings": "耗时：{text}",
