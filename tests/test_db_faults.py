@@ -63,8 +63,9 @@ def test_server_stops_mid_session_and_nothing_is_lost_or_doubled(tmp_path):
             store.ping()
         assert err.value.code == "store.unavailable"
         frames_at_stop = camera.count
-        # the writer keeps the rows of the outage: pending, with the error it met, for 3 s of frames
-        stats = wait_until(lambda: (s := writer.stats())["pending"] > 0 and s["last_error"]
+        # the writer keeps the rows of the outage: pending, with the error it met, for at least four
+        # seconds of rows (one per track per second), however fast the camera runs
+        stats = wait_until(lambda: (s := writer.stats())["pending"] >= 4 and s["last_error"]
                            and camera.count >= frames_at_stop + 36 and s, 60, "rows buffered during the outage")
         assert stats["dropped"] == 0, stats
 

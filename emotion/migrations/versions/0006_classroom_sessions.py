@@ -54,5 +54,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("history") as batch:
         batch.drop_constraint(batch.f("fk_history_session_id_sessions"), type_="foreignkey")
-    op.drop_index(op.f("ix_sessions_user_id_started"), table_name="sessions")
+    # dropping the table drops its index too; MariaDB refuses to drop the index alone while the
+    # user_id foreign key needs it
     op.drop_table("sessions")
