@@ -264,10 +264,11 @@ def test_old_classifier_name_is_an_alias():
     from emotion.classify import canonical_name
     from emotion.config import AppConfig
 
-    assert canonical_name("fernet") == canonical_name("FerNet") == canonical_name(None) == "fer_cnn"
+    assert canonical_name("fernet") == canonical_name("FerNet") == "fer_cnn"
+    assert canonical_name(None) == "fer_vgg"  # the default since round 2 (models/README.md)
     assert AppConfig.from_env({"EMOTION_CLASSIFIER": "fernet"}).classifier == "fer_cnn"
-    if fer_cnn.model_path().is_file():
-        assert registry.get_classifier("fernet") is registry.get_classifier("fer_cnn")
+    assert fer_cnn.model_path().is_file()  # both models ship in models/
+    assert registry.get_classifier("fernet") is registry.get_classifier("fer_cnn")
 
 
 def test_app_config_reads_the_environment_once():
