@@ -84,12 +84,9 @@ def overview_matrix(result) -> tuple[np.ndarray, list[list[str]]]:
     return z, text
 
 
-def overview_figure(result, t: Translate):
-    import plotly.graph_objects as go
-
-    dets, recs = _axes(result)
-    z, text = overview_matrix(result)
-    hover = [["" for _ in recs] for _ in dets]
+def _usable_cells(result, dets, recs, text, hover, t: Translate):
+    """Every detector x recogniser cell that ran, as (row, column, combination); cells whose models
+    cannot run here get "n/a" and the reason written into `text`/`hover` on the way."""
     for i, d in enumerate(dets):
         for j, r in enumerate(recs):
             c = result.combo(d, r)
@@ -98,11 +95,21 @@ def overview_figure(result, t: Translate):
             if not c.usable:
                 text[i][j] = label(t("cmp_na"))
                 hover[i][j] = label(reason_text(c, t), 160)
-            else:
-                text[i][j] = text[i][j] or label(t("cmp_no_face"))
-                margin = "" if c.margin is None else f" · margin {c.margin:+.2f}"
-                ms = "" if c.ms_per_face is None else f" · {c.ms_per_face:.0f} ms/face"
-                hover[i][j] = f"{text[i][j]}{margin}{ms}"
+                continue
+            yield i, j, c
+
+
+def overview_figure(result, t: Translate):
+    import plotly.graph_objects as go
+
+    dets, recs = _axes(result)
+    z, text = overview_matrix(result)
+    hover = [["" for _ in recs] for _ in dets]
+    for i, j, c in _usable_cells(result, dets, recs, text, hover, t):
+        text[i][j] = text[i][j] or label(t("cmp_no_face"))
+        margin = "" if c.margin is None else f" · margin {c.margin:+.2f}"
+        ms = "" if c.ms_per_face is None else f" · {c.ms_per_face:.0f} ms/face"
+        hover[i][j] = f"{text[i][j]}{margin}{ms}"
     fig = go.Figure(go.Heatmap(
         z=z, x=_column_labels(result, t), y=_row_labels(result), text=text, customdata=hover,
         texttemplate="%{text}", hovertemplate="%{y} × %{x}<br>%{customdata}<extra></extra>",
@@ -143,20 +150,13 @@ def pair_figure(result, a: str, b: str, t: Translate):
                                                                         if p.name == b)
     text = [["" for _ in recs] for _ in dets]
     hover = [["" for _ in recs] for _ in dets]
-    for i, d in enumerate(dets):
-        for j, r in enumerate(recs):
-            c = result.combo(d, r)
-            if c is None:
-                continue
-            if not c.usable:
-                text[i][j] = label(t("cmp_na"))
-                hover[i][j] = label(reason_text(c, t), 160)
-            elif dist[i][j] is None:
-                text[i][j] = label(t("cmp_no_face"))
-            else:
-                mark = t("cmp_right") if ok[i][j] else t("cmp_wrong")
-                text[i][j] = f"{dist[i][j]:.3f} {label(mark)}"
-                hover[i][j] = f"{dist[i][j]:.4f} / {c.threshold:.4f} ({label(c.metric or '')})"
+    for i, j, c in _usable_cells(result, dets, recs, text, hover, t):
+        if dist[i][j] is None:
+            text[i][j] = label(t("cmp_no_face"))
+        else:
+            mark = t("cmp_right") if ok[i][j] else t("cmp_wrong")
+            text[i][j] = f"{dist[i][j]:.3f} {label(mark)}"
+            hover[i][j] = f"{dist[i][j]:.4f} / {c.threshold:.4f} ({label(c.metric or '')})"
     title = t("cmp_pair_title", a=a, b=b, kind=t("cmp_same") if same else t("cmp_different"))
     fig = go.Figure(go.Heatmap(
         z=z, x=_column_labels(result, t), y=_row_labels(result), text=text, customdata=hover,

@@ -34,6 +34,14 @@ class ThrottleRepository:
             stmt = stmt.where(getattr(model, col) == value)
         return s.scalar(stmt)
 
+    def _client(self, s, client_key: str) -> LoginClient:
+        """The client's counters, locked for this transaction; a new row on its first attempt."""
+        c = self._locked(s, LoginClient, client_key=client_key)
+        if c is None:
+            c = LoginClient(client_key=client_key, failures=0, registrations=0)
+            s.add(c)
+        return c
+
     def throttle_failure(self, client_key: str, name_key: str, *, now: datetime | None = None,
                          policy: ThrottlePolicy = DEFAULT_POLICY) -> ThrottleState:
         """Count one failed sign-in of `client_key` on `name_key`; returns the state after it (the
@@ -42,10 +50,7 @@ class ThrottleRepository:
         for attempt in range(_RETRIES):
             try:
                 with self._session(write=True) as s:
-                    c = self._locked(s, LoginClient, client_key=client_key)
-                    if c is None:
-                        c = LoginClient(client_key=client_key, failures=0, registrations=0)
-                        s.add(c)
+                    c = self._client(s, client_key)
                     if c.last_failure is None or now - c.last_failure > policy.client_window:
                         c.failures = 0
                     c.failures += 1
@@ -113,10 +118,7 @@ class ThrottleRepository:
         for attempt in range(_RETRIES):
             try:
                 with self._session(write=True) as s:
-                    c = self._locked(s, LoginClient, client_key=client_key)
-                    if c is None:
-                        c = LoginClient(client_key=client_key, failures=0, registrations=0)
-                        s.add(c)
+                    c = self._client(s, client_key)
                     if c.registration_window is None or now - c.registration_window > policy.registration_window:
                         c.registration_window, c.registrations = now, 0
                     if c.registrations >= policy.registrations:
