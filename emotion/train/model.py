@@ -7,13 +7,13 @@ so :mod:`emotion.train.export` can write the ONNX graph itself (batch norm folde
 """
 from __future__ import annotations
 
-import dataclasses
-import json
 from dataclasses import dataclass, field
+
+from emotion.train.config_io import JsonConfig
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(JsonConfig):
     # --- data / preprocessing -------------------------------------------------------------------
     input_size: int = 48
     # --- architecture ---------------------------------------------------------------------------
@@ -50,17 +50,9 @@ class TrainConfig:
     seed: int = 1
     extra: dict = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=1, sort_keys=True)
-
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        kwargs = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}
-        return cls(**kwargs)
+        return cls._from_dict(d, strict=False)
 
 
 #: named presets; ``python -m emotion train --preset NAME``

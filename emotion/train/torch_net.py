@@ -10,16 +10,16 @@ Imports torch: training-only (``requirements-train.txt``); the app never imports
 """
 from __future__ import annotations
 
-import dataclasses
-import json
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
+from emotion.train.config_io import JsonConfig
+
 
 @dataclass
-class TorchTrainConfig:
+class TorchTrainConfig(JsonConfig):
     # --- data / preprocessing (emotion.classify.fer_cnn.preprocess) ------------------------------
     input_size: int = 48
     # --- architecture: 117 M MACs per face -------------------------------------------------------
@@ -61,19 +61,9 @@ class TorchTrainConfig:
     seed: int = 1
     extra: dict = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=1, sort_keys=True)
-
     @classmethod
     def from_dict(cls, d: dict) -> "TorchTrainConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
-        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()})
+        return cls._from_dict(d, strict=True)
 
 
 #: named presets; ``python -m emotion train --preset NAME``
