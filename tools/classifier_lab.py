@@ -1,0 +1,122 @@
+"""Developer-only: compare emotion-model files, ensembles and class-prior corrections quickly.
+
+Running the whole engine over wild_dev takes minutes a model; the crops the classifier sees do not
+depend on the model. So this tool cuts them once and then scores any ONNX file (or a weighted average
+of several) on those crops and on PublicTest in seconds:
+
+    python tools/classifier_lab.py crops ../shared/data/photos/wild_dev --out data/lab/wild_dev.npz
+    python tools/classifier_lab.py eval --crops data/lab/wild_dev.npz models/fer_vgg.onnx models/fer_cnn.onnx
+    python tools/classifier_lab.py eval --crops data/lab/wild_dev.npz --tau 0.5 models/fer_vgg.onnx
+
+The crops file holds face crops of real photos: it stays in the git-ignored ``data/``. Final figures are
+printed by the product's own commands (``python -m emotion evaluate``, ``evaluate-photos``); this tool
+only narrows the candidates. ``--tau`` subtracts ``tau * log(prior)`` (FER2013 Training's class
+frequencies) from the log-probabilities: the logit adjustment for a balanced error.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from emotion.records import EMOTIONS  # noqa: E402
+
+
+def cut_crops(folder: Path, out: Path) -> None:
+    from emotion import pipeline
+    from emotion.commands.photo_data import progress, read_labels, split_people
+    from emotion.imageio import load_image
+
+    items = read_labels(folder)
+    first = {rel for rel, _ in split_people(items, "first-half", key=lambda it: it[0])}
+    analyzer = pipeline.get_analyzer(None, "Dlib")
+    crops, labels, half, names = [], [], [], []
+    for i, (rel, label) in enumerate(items):
+        progress(i, len(items), rel)
+        bgr = load_image(folder / rel)
+        faces = analyzer.analyze(bgr, recognize=False, classify=False)
+        if not faces:
+            continue
+        face = max(faces, key=lambda f: f.box.area)
+        crops.append(analyzer.fer_crop(bgr, face.landmarks if face.landmarks is not None else face.box))
+        labels.append(EMOTIONS.index(label))
+        half.append(0 if rel in first else 1)
+        names.append(rel)
+    progress(len(items), len(items))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, crops=np.stack(crops), labels=np.array(labels), half=np.array(half),
+                        names=np.array(names), photos=len(items))
+    print(f"{len(crops)} crops of {len(items)} photos -> {out}")
+
+
+def predict(paths: list[str], crops: np.ndarray, tta: bool = True) -> np.ndarray:
+    from emotion.classify.fer_vgg import FerVggClassifier
+
+    total = None
+    wsum = 0.0
+    for spec in paths:
+        path, _, w = spec.partition(":")
+        w = float(w or 1.0)
+        clf = FerVggClassifier(model_file=path, tta=tta)
+        p = np.concatenate([clf.predict(crops[i:i + 256]) for i in range(0, len(crops), 256)])
+        total = w * p if total is None else total + w * p
+        wsum += w
+    return total / wsum
+
+
+def report(title: str, probs: np.ndarray, labels: np.ndarray, photos: int | None = None) -> None:
+    pred = probs.argmax(1)
+    n = photos or len(labels)
+    acc = float((pred == labels).sum()) / n
+    rec = [float((pred[labels == k] == k).mean()) for k in range(7) if (labels == k).any()]
+    per = " ".join(f"{EMOTIONS[k][:3]} {float((pred[labels == k] == k).mean()):.2f}"
+                   for k in range(7) if (labels == k).any())
+    print(f"{title:<22} acc {acc:.4f} macro recall {np.mean(rec):.4f} | {per}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("crops")
+    c.add_argument("folder")
+    c.add_argument("--out", default="data/lab/wild_dev.npz")
+    e = sub.add_parser("eval")
+    e.add_argument("models", nargs="+", help="ONNX files, each optionally FILE:WEIGHT; averaged")
+    e.add_argument("--crops", default="data/lab/wild_dev.npz")
+    e.add_argument("--tau", type=float, nargs="*", default=[0.0])
+    e.add_argument("--no-tta", action="store_true")
+    e.add_argument("--no-publictest", action="store_true")
+    args = ap.parse_args(argv)
+    if args.cmd == "crops":
+        cut_crops(Path(args.folder), Path(args.out))
+        return 0
+    from emotion.train import data as fdata
+
+    _, y_tr = fdata.load_split("train")
+    prior = np.bincount(y_tr, minlength=7) / len(y_tr)
+    d = np.load(args.crops)
+    wp = predict(args.models, d["crops"], tta=not args.no_tta)
+    photos = int(d["photos"])
+    pt = None
+    if not args.no_publictest:
+        x_va, y_va = fdata.load_split("val")
+        pt = predict(args.models, x_va, tta=not args.no_tta)
+    first = d["half"] == 0
+    n_first = int(round(photos * first.mean()))  # photos with no face count as wrong, per half approx.
+    for tau in args.tau:
+        adj = lambda p: np.log(np.clip(p, 1e-8, 1)) - tau * np.log(prior)  # noqa: E731
+        print(f"--- tau {tau}")
+        if pt is not None:
+            report("PublicTest", adj(pt), y_va)
+        report("wild_dev all", adj(wp), d["labels"], photos)
+        report("wild_dev first half", adj(wp[first]), d["labels"][first], n_first)
+        report("wild_dev second half", adj(wp[~first]), d["labels"][~first], photos - n_first)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
