@@ -79,6 +79,9 @@ class StreamingAnalyzer:
     rolling: fast mode: an `emotion.live.rolling.RollingTiles` (small faces in a big frame).
     classify_every: classify each face every this many frames (its own phase, so a frame's batch
         holds 1/n of the faces; the EMA carries the scores between); 1 = every face every frame.
+    confirm_names: a track shows a name only once it matched that many times (1: at once), or once
+        at a distance under `sure_fraction` of the gallery's threshold; while a name waits for its
+        confirmation the track is embedded again after `confirm_after_s`.
     """
 
     def __init__(self, analyzer: Any, *, mode: str = "fast", gallery_provider: Callable[[], Any] | None = None,
@@ -90,7 +93,8 @@ class StreamingAnalyzer:
                  tracker: Tracker | None = None, recognition: str = "inline",
                  landmark_every: int = 2, max_embeds_per_frame: int = 1, spread_tta: bool = True,
                  warmup: bool = True, source: str = "camera", detect_every: int = 1,
-                 min_classify_px: int = 0, rolling: Any = None, classify_every: int = 1) -> None:
+                 min_classify_px: int = 0, rolling: Any = None, classify_every: int = 1,
+                 confirm_names: int = 1, confirm_after_s: float = 1.0, sure_fraction: float = 0.85) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.analyzer = analyzer
@@ -116,6 +120,9 @@ class StreamingAnalyzer:
         self.min_classify_px = int(min_classify_px)
         self.rolling = rolling
         self.classify_every = max(1, int(classify_every))
+        self.confirm_names = max(1, int(confirm_names))
+        self.confirm_after_s = float(confirm_after_s)
+        self.sure_fraction = float(sure_fraction)
         self.recognize_every_s = float(recognize_every_s)
         self.ema_alpha = float(ema_alpha)
         self.row_interval_s = float(row_interval_s)
@@ -299,8 +306,11 @@ class StreamingAnalyzer:
                 st.accept_embedding(result)
             if st.embed_pending is not None and now - st.embed_pending > 10.0:  # a lost job: ask again
                 st.embed_pending = None
+            every = self.recognize_every_s
+            if st.unconfirmed(self.confirm_names):  # a name waiting for its confirmation: look again soon
+                every = min(every, self.confirm_after_s)
             if has_gallery and st.embed_pending is None and (
-                    st.embedding is None or now - st.embedded_at >= self.recognize_every_s):
+                    st.embedding is None or now - st.embedded_at >= every):
                 want.append((st.embedding is not None, st.embedded_at, track.track_id))
         embed_now = set() if self._recognition.busy() else \
             {tid for _, _, tid in sorted(want)[: self.max_embeds_per_frame]}
@@ -341,7 +351,10 @@ class StreamingAnalyzer:
                 st.identity = None
                 face.identity = Identity()
             elif st.embedding is not None and (st.identity is None or gallery_changed):
-                st.identity = face.identity = st.vote(gallery.match(st.embedding), reset=gallery_changed)
+                match = gallery.match(st.embedding)
+                sure = match.distance is not None and match.distance <= self.sure_fraction * gallery.threshold
+                st.identity = face.identity = st.vote(match, reset=gallery_changed, confirm=self.confirm_names,
+                                                      sure=sure)
             else:
                 face.identity = st.identity or Identity()
             face.embedding = st.embedding
