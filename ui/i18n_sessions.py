@@ -73,6 +73,8 @@ EN: dict[str, str] = {
     "sess_people": "People seen",
     "sess_too_small_drawn": "too small",
     "sess_many_faces": "Many faces (a whole class)",
+    "sess_many_faces_on": "Many faces: {n} windows of {tile} px scanned a frame, and up to {focus} more on the "
+                          "faces already found.",
     "sess_many_faces_help": "Scans the picture in small windows so that faces of 40 px are found, follows up "
                             "to 40 faces and marks faces too small to read as such instead of guessing.",
 }
@@ -144,6 +146,7 @@ ZH: dict[str, str] = {
     "sess_people": "出现人数",
     "sess_too_small_drawn": "太小",
     "sess_many_faces": "多张人脸（整个班级）",
+    "sess_many_faces_on": "多张人脸：每帧扫描 {n} 个 {tile} 像素的窗口，另在已找到的人脸上最多再扫描 {focus} 个。",
     "sess_many_faces_help": "以小窗口扫描画面，可找到 40 像素大小的人脸，最多跟踪 40 张人脸；"
                             "太小无法识别的人脸会被标记出来，而不是猜测。",
 }
