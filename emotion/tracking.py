@@ -53,6 +53,18 @@ class Track:
         return now - self.first_seen
 
 
+def _center_distance(a: Box, b: Box) -> float:
+    """Distance between centres in units of the larger side of `a` (the track)."""
+    (ax, ay), (bx, by) = a.center(), b.center()
+    scale = max(a.w, a.h, 1)
+    return math.hypot(ax - bx, ay - by) / scale
+
+
+def _similar_size(a: Box, b: Box, ratio: float = 2.0) -> bool:
+    sa, sb = max(a.w, a.h, 1), max(b.w, b.h, 1)
+    return max(sa, sb) / min(sa, sb) <= ratio
+
+
 def _boxes(boxes: list[Box]) -> np.ndarray:
     """(N, 4) float64 x, y, w, h."""
     return np.array([(b.x, b.y, b.w, b.h) for b in boxes], np.float64).reshape(-1, 4)
@@ -98,6 +110,10 @@ def _pairs(score: np.ndarray, ok: np.ndarray, best_first: str) -> list[tuple[int
     return list(zip(bi[order].tolist(), ti[order].tolist()))
 
 
+#: up to this many (box, track) pairs the matching runs in plain Python, beyond it on numpy matrices
+SMALL = 36
+
+
 class Tracker:
     """Assigns track ids to face boxes frame after frame. Not thread-safe: one caller at a time."""
 
@@ -135,34 +151,14 @@ class Tracker:
             del self._tracks[tid]
 
         live = list(self._tracks.values())
-        assigned: dict[int, Track] = {}
-        used: set[int] = set()
-        if live and boxes:
-            b = _boxes(boxes)
-            pred = _boxes([t.predicted(now) for t in live])
-            last = _boxes([t.box for t in live])
-            # 1. IoU pairs, best first (the better of the predicted and the last box)
-            iou = np.maximum(_iou_matrix(b, pred), _iou_matrix(b, last))
-            for bi, ti in _pairs(iou, iou >= self.iou_threshold, best_first="high"):
-                if bi in assigned or ti in used:
-                    continue
-                assigned[bi] = live[ti]
-                used.add(ti)
-
-            # 2. centre distance for what is left, nearest first
-            free_b = np.array([bi not in assigned for bi in range(len(boxes))])
-            free_t = np.array([ti not in used for ti in range(len(live))])
-            if free_b.any() and free_t.any():
-                dist = np.minimum(_center_dist_matrix(pred, b), _center_dist_matrix(last, b))
-                gaps = np.array([max(now - t.last_seen, 0.0) for t in live])
-                limit = np.minimum(self.max_center_dist + self.gap_allowance * gaps, self.max_gap_dist)
-                ok = (free_b[:, None] & free_t[None, :] & _similar_size_matrix(pred, b)
-                      & (dist <= limit[None, :]))
-                for bi, ti in _pairs(dist, ok, best_first="low"):
-                    if bi in assigned or ti in used:
-                        continue
-                    assigned[bi] = live[ti]
-                    used.add(ti)
+        if not live or not boxes:
+            pairs: list[tuple[int, int]] = []
+        elif len(boxes) * len(live) <= SMALL:
+            pairs = self._pairs_small(boxes, live, now)
+        else:
+            pairs = self._pairs_many(boxes, live, now)
+        assigned = {bi: live[ti] for bi, ti in pairs}
+        used = {ti for _, ti in pairs}
 
         out: list[Track] = []
         for bi, box in enumerate(boxes):
@@ -178,6 +174,67 @@ class Tracker:
             if ti not in used:
                 track.misses += 1
         return out
+
+    def _pairs_small(self, boxes: list[Box], live: list[Track], now: float) -> list[tuple[int, int]]:
+        """(box, track) index pairs for a few faces, in plain Python (numpy costs more than it saves)."""
+        predicted = [t.predicted(now) for t in live]
+        last = [t.box for t in live]
+        done: dict[int, int] = {}
+        used: set[int] = set()
+        # 1. IoU pairs, best first
+        cands = []
+        for bi, box in enumerate(boxes):
+            for ti, pbox in enumerate(predicted):
+                iou = max(box.iou(pbox), box.iou(last[ti]))
+                if iou >= self.iou_threshold:
+                    cands.append((iou, bi, ti))
+        for _, bi, ti in sorted(cands, reverse=True):
+            if bi not in done and ti not in used:
+                done[bi] = ti
+                used.add(ti)
+        # 2. centre distance for what is left, nearest first
+        cands = []
+        for bi, box in enumerate(boxes):
+            if bi in done:
+                continue
+            for ti, pbox in enumerate(predicted):
+                if ti in used or not _similar_size(pbox, box):
+                    continue
+                d = min(_center_distance(pbox, box), _center_distance(last[ti], box))
+                gap = max(now - live[ti].last_seen, 0.0)
+                if d <= min(self.max_center_dist + self.gap_allowance * gap, self.max_gap_dist):
+                    cands.append((d, bi, ti))
+        for _, bi, ti in sorted(cands):
+            if bi not in done and ti not in used:
+                done[bi] = ti
+                used.add(ti)
+        return list(done.items())
+
+    def _pairs_many(self, boxes: list[Box], live: list[Track], now: float) -> list[tuple[int, int]]:
+        """The same pairs as `_pairs_small`, in the same order of preference, with numpy matrices
+        (a classroom: 20 faces x 20 tracks)."""
+        b = _boxes(boxes)
+        pred = _boxes([t.predicted(now) for t in live])
+        last = _boxes([t.box for t in live])
+        done: dict[int, int] = {}
+        used: set[int] = set()
+        iou = np.maximum(_iou_matrix(b, pred), _iou_matrix(b, last))
+        for bi, ti in _pairs(iou, iou >= self.iou_threshold, best_first="high"):
+            if bi not in done and ti not in used:
+                done[bi] = ti
+                used.add(ti)
+        free_b = np.array([bi not in done for bi in range(len(boxes))])
+        free_t = np.array([ti not in used for ti in range(len(live))])
+        if free_b.any() and free_t.any():
+            dist = np.minimum(_center_dist_matrix(pred, b), _center_dist_matrix(last, b))
+            gaps = np.array([max(now - t.last_seen, 0.0) for t in live])
+            limit = np.minimum(self.max_center_dist + self.gap_allowance * gaps, self.max_gap_dist)
+            ok = free_b[:, None] & free_t[None, :] & _similar_size_matrix(pred, b) & (dist <= limit[None, :])
+            for bi, ti in _pairs(dist, ok, best_first="low"):
+                if bi not in done and ti not in used:
+                    done[bi] = ti
+                    used.add(ti)
+        return list(done.items())
 
     def _move(self, track: Track, box: Box, now: float) -> None:
         dt = now - track.last_seen

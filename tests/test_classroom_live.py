@@ -150,6 +150,9 @@ def test_a_borderline_first_match_is_confirmed_before_it_is_shown():
     sure = TrackState()
     assert sure.vote(Identity("Ann", 0.2, 1), confirm=2, sure=True).name == "Ann"   # well inside: at once
     assert not sure.unconfirmed(2)
+    # settled: the same answer every time (refreshed less often); two names compete: not settled
+    assert sure.settled() == 1 and (sure.vote(Identity("Ann", 0.3, 1)), sure.settled()) [1] == 2
+    assert st.settled() == 0
 
 
 def test_many_faces_switch_sets_the_classroom_set_up_and_restores_the_page_s(analyzer):
@@ -164,3 +167,33 @@ def test_many_faces_switch_sets_the_classroom_set_up_and_restores_the_page_s(ana
     assert {k: getattr(stream, k) for k in CLASSROOM_STREAM} == CLASSROOM_STREAM != before
     classroom_mode(stream, False)
     assert stream.rolling is None and {k: getattr(stream, k) for k in CLASSROOM_STREAM} == before
+
+
+def test_the_tracker_s_matrix_matching_pairs_as_its_plain_python_matching():
+    """A classroom's 20 x 20 pairs go through numpy; the same scenes matched pair by pair in plain
+    Python (the path of a few faces) give the same pairs in the same order."""
+    import random
+
+    from emotion.tracking import Tracker
+
+    rng = random.Random(7)
+    compared = 0
+    for _ in range(60):
+        tracker = Tracker()
+        faces = [(rng.randint(0, 1200), rng.randint(0, 650), rng.randint(20, 90)) for _ in range(rng.randint(8, 25))]
+        t = 0.0
+        for _ in range(15):
+            t += rng.choice([0.03, 0.07, 0.5, 1.5])
+            boxes = []
+            for i, (x, y, s) in enumerate(faces):
+                faces[i] = (x + rng.randint(-30, 30), y + rng.randint(-30, 30), max(8, s + rng.randint(-8, 8)))
+                if rng.random() > 0.15:
+                    boxes.append(Box(faces[i][0], faces[i][1], faces[i][2], int(faces[i][2] * 1.1)))
+            rng.shuffle(boxes)
+            live = tracker.tracks
+            if live and boxes:
+                small, many = tracker._pairs_small(boxes, live, t), tracker._pairs_many(boxes, live, t)
+                assert small == many
+                compared += len(small)
+            tracker.update(boxes, t)
+    assert compared > 1000

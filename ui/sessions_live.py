@@ -45,7 +45,7 @@ def active_session(uid: int) -> SessionInfo | None:
 
 def classroom_mode(stream, on: bool) -> None:
     """Many small faces (a class on one camera): `emotion.live.rolling.classroom_settings` - a rolling
-    tile scan plus windows centred on the tracks instead of the 320 px pass, up to 40 faces, a third of
+    tile scan plus windows centred on the tracks instead of the 320 px pass, up to 40 faces, a quarter of
     the class classified per frame, names shown once matched twice, faces under 24 px flagged "too
     small". Off: the page's usual set-up (one to a few faces near the camera), as it was."""
     if on and stream.rolling is None:

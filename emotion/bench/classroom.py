@@ -194,21 +194,24 @@ def add_arguments(parser: argparse._ActionsContainer) -> None:
     parser.add_argument("--tile", type=int, default=None,
                         help="classroom: side of the rolling scan's windows in px (default 200: 40 px faces)")
     parser.add_argument("--tiles-per-frame", type=int, default=None,
-                        help="classroom: grid windows scanned per frame, round robin (default 6)")
+                        help="classroom: grid windows scanned per frame, round robin (default 4)")
     parser.add_argument("--focus", type=int, default=None,
                         help="classroom: windows centred on tracks due for a detection, per frame (default 3)")
     parser.add_argument("--refresh", type=int, default=None,
                         help="classroom: frames after a track's last detection before a window is centred "
-                             "on it (default 6)")
+                             "on it (default 8)")
     parser.add_argument("--classify-every", type=int, default=None,
-                        help="classroom: classify each face every N frames, a third of the class per frame "
-                             "(default 3)")
+                        help="classroom: classify each face every N frames, a quarter of the class per frame "
+                             "(default 4)")
     parser.add_argument("--camera-fps", type=float, default=15.0,
                         help="classroom: frames carry a camera's timestamps at this rate (default 15), so "
                              "tracking and the recognition schedule behave as at that speed on a loaded "
                              "machine; 0: the wall clock")
     parser.add_argument("--recognize-every", type=float, default=None,
                         help="classroom: seconds between two embeddings of a track (default 4)")
+    parser.add_argument("--settle-after", type=int, default=None,
+                        help="classroom: after this many equal matches a track is embedded 3x less often "
+                             "(default 2; 0: never)")
     parser.add_argument("--confirm", type=int, default=None,
                         help="classroom: matches a name needs before a track shows it (default 2)")
 
@@ -228,7 +231,7 @@ def run_classroom(args: argparse.Namespace) -> int:
     gallery = gallery_for(scene, analyzer, photo_detector)
     given = {"tile": args.tile, "per_frame": args.tiles_per_frame, "focus": args.focus, "refresh": args.refresh,
              "classify_every": args.classify_every, "recognize_every_s": args.recognize_every,
-             "confirm_names": args.confirm}
+             "confirm_names": args.confirm, "settle_after": args.settle_after}
     overrides = {k: v for k, v in given.items() if v is not None}
     if args.tile is not None:
         overrides["overlap"] = int(args.tile) // 2
@@ -287,7 +290,8 @@ def run_classroom(args: argparse.Namespace) -> int:
           f"{len(rolling._windows)} windows of {rolling.tile} px, {rolling.per_frame} a frame "
           f"(each region every {rolling.cycle_frames()} frames), up to {rolling.focus} a frame centred on tracks "
           f"undetected for {rolling.refresh} frames; recognition {stream.recognition} "
-          f"every {stream.recognize_every_s:g} s per track, a name shown after {stream.confirm_names} matches; "
+          f"every {stream.recognize_every_s:g} s per track ({stream.settled_factor:g}x less often after "
+          f"{stream.settle_after} equal matches), a name shown after {stream.confirm_names} matches; "
           f"a face classified every {stream.classify_every} frames; {len(known)} of {n_faces} enrolled from another photo; "
           f"clock: {'a %g FPS camera' % fps if fps > 0 else 'the wall clock'}")
     print(f"  speed: {1000.0 / arr.mean():5.1f} FPS (mean ms per frame {arr.mean():.1f}; "

@@ -82,6 +82,9 @@ class StreamingAnalyzer:
     confirm_names: a track shows a name only once it matched that many times (1: at once), or once
         at a distance under `sure_fraction` of the gallery's threshold; while a name waits for its
         confirmation the track is embedded again after `confirm_after_s`.
+    settle_after: once a track has matched the same name (or "unknown") this many times and nothing
+        else, its embeddings are refreshed `settled_factor` times less often (0: never slower); a
+        gallery change re-matches the cached embedding at once anyway.
     """
 
     def __init__(self, analyzer: Any, *, mode: str = "fast", gallery_provider: Callable[[], Any] | None = None,
@@ -94,7 +97,8 @@ class StreamingAnalyzer:
                  landmark_every: int = 2, max_embeds_per_frame: int = 1, spread_tta: bool = True,
                  warmup: bool = True, source: str = "camera", detect_every: int = 1,
                  min_classify_px: int = 0, rolling: Any = None, classify_every: int = 1,
-                 confirm_names: int = 1, confirm_after_s: float = 1.0, sure_fraction: float = 0.85) -> None:
+                 confirm_names: int = 1, confirm_after_s: float = 0.5, sure_fraction: float = 0.85,
+                 settle_after: int = 0, settled_factor: float = 3.0) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.analyzer = analyzer
@@ -123,6 +127,8 @@ class StreamingAnalyzer:
         self.confirm_names = max(1, int(confirm_names))
         self.confirm_after_s = float(confirm_after_s)
         self.sure_fraction = float(sure_fraction)
+        self.settle_after = max(0, int(settle_after))
+        self.settled_factor = max(1.0, float(settled_factor))
         self.recognize_every_s = float(recognize_every_s)
         self.ema_alpha = float(ema_alpha)
         self.row_interval_s = float(row_interval_s)
@@ -298,7 +304,7 @@ class StreamingAnalyzer:
         # which tracks get an embedding this frame: new tracks first, then the longest unrefreshed,
         # at most `max_embeds_per_frame` (dlib's ResNet holds the GIL for its whole forward pass, so
         # a worker thread cannot hide its cost; spreading the work keeps every frame short)
-        want: list[tuple[bool, float, int]] = []
+        want: list[tuple[bool, bool, float, int]] = []
         for track in matched:
             st = state_of(track)
             result = done.pop(track.track_id, None)
@@ -307,13 +313,17 @@ class StreamingAnalyzer:
             if st.embed_pending is not None and now - st.embed_pending > 10.0:  # a lost job: ask again
                 st.embed_pending = None
             every = self.recognize_every_s
-            if st.unconfirmed(self.confirm_names):  # a name waiting for its confirmation: look again soon
+            if self.settle_after and st.settled() >= self.settle_after:  # the same answer again and again
+                every *= self.settled_factor
+            waiting = st.unconfirmed(self.confirm_names)
+            if waiting:  # a name waiting for its confirmation: look again soon
                 every = min(every, self.confirm_after_s)
             if has_gallery and st.embed_pending is None and (
                     st.embedding is None or now - st.embedded_at >= every):
-                want.append((st.embedding is not None, st.embedded_at, track.track_id))
+                # new tracks first, then names waiting for their confirmation, then the stalest
+                want.append((st.embedding is not None, not waiting, st.embedded_at, track.track_id))
         embed_now = set() if self._recognition.busy() else \
-            {tid for _, _, tid in sorted(want)[: self.max_embeds_per_frame]}
+            {w[-1] for w in sorted(want)[: self.max_embeds_per_frame]}
 
         faces: list[FaceRecord] = []
         crop_src: list[Any] = []  # per face: its landmarks, or its Detection (eye keypoints) without

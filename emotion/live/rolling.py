@@ -32,9 +32,9 @@ from emotion.records import Box, Detection
 
 #: the classroom set-up ("Many faces" on the Live page, ``bench --live --faces N``): the rolling scan's
 #: windows and the `StreamingAnalyzer` attributes it changes (see `classroom_settings`)
-CLASSROOM_SCAN = {"tile": 200, "overlap": 100, "per_frame": 6, "focus": 3, "refresh": 6}
-CLASSROOM_STREAM = {"max_faces": 40, "classify_every": 3, "min_classify_px": 24, "recognize_every_s": 4.0,
-                    "max_embeds_per_frame": 6, "confirm_names": 2}
+CLASSROOM_SCAN = {"tile": 200, "overlap": 100, "per_frame": 4, "focus": 3, "refresh": 8}
+CLASSROOM_STREAM = {"max_faces": 40, "classify_every": 4, "min_classify_px": 24, "recognize_every_s": 4.0,
+                    "max_embeds_per_frame": 6, "confirm_names": 2, "settle_after": 2}
 
 
 def classroom_settings(detector: Any, **overrides: Any) -> dict[str, Any]:

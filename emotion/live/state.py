@@ -63,6 +63,13 @@ class TrackState:
             return Identity()
         return best[1][1]
 
+    def settled(self) -> int:
+        """How many times the track's leading name (or "unknown") has matched with no other name
+        matching at all: 0 as soon as two names compete."""
+        if len(self.votes) != 1:
+            return 0
+        return next(iter(self.votes.values()))[0]
+
     def unconfirmed(self, confirm: int) -> bool:
         """True while some name has matched but fewer than `confirm` times (look again soon)."""
         return confirm > 1 and any(name != UNKNOWN and 0 < n < confirm and name not in self.sure
