@@ -75,6 +75,24 @@ class TrackState:
         return confirm > 1 and any(name != UNKNOWN and 0 < n < confirm and name not in self.sure
                                    for name, (n, _) in self.votes.items())
 
+    def embed_key(self, now: float, *, every: float, settle_after: int = 0, settled_factor: float = 1.0,
+                  confirm: int = 1, confirm_after: float = 1.0) -> tuple[bool, bool, float] | None:
+        """None when no embedding is due now; else its sort key: new tracks first, then names waiting
+        for their confirmation (due `confirm_after` s after the last look), then the stalest. A track
+        that gave the same answer `settle_after` times is refreshed every ``every * settled_factor``."""
+        if self.embed_pending is not None and now - self.embed_pending > 10.0:  # a lost job: ask again
+            self.embed_pending = None
+        if self.embed_pending is not None:
+            return None
+        if settle_after and self.settled() >= settle_after:
+            every *= settled_factor
+        waiting = self.unconfirmed(confirm)
+        if waiting:
+            every = min(every, confirm_after)
+        if self.embedding is not None and now - self.embedded_at < every:
+            return None
+        return (self.embedding is not None, not waiting, self.embedded_at)
+
     def accept_embedding(self, result: tuple[np.ndarray | None, float]) -> None:
         """Take a finished embedding job's ``(embedding or None, asked_at)``."""
         self.embed_pending = None
