@@ -300,9 +300,8 @@ class StreamingAnalyzer:
         done = self._recognition.take_all()
         live = {tr.track_id for tr in matched}
 
-        # which tracks get an embedding this frame: new tracks first, then the longest unrefreshed,
-        # at most `max_embeds_per_frame` (dlib's ResNet holds the GIL for its whole forward pass, so
-        # a worker thread cannot hide its cost; spreading the work keeps every frame short)
+        # which tracks get an embedding this frame (`TrackState.embed_key`), at most `max_embeds_per_frame`
+        # (dlib's ResNet holds the GIL: spreading the work over frames keeps every frame short)
         want: list[tuple] = []
         for track in matched:
             st = state_of(track)
