@@ -103,8 +103,10 @@ def _text_mask(text: str, size: int) -> tuple[np.ndarray, int]:
     return np.asarray(mask), top
 
 
+@functools.lru_cache(maxsize=4096)
 def _text_size(text: str, scale: float, thick: int) -> tuple[int, int, int, np.ndarray | None]:
-    """(width, height above the baseline, below it, Pillow mask or None for OpenCV text)."""
+    """(width, height above the baseline, below it, Pillow mask or None for OpenCV text); cached: a
+    stream draws the same few labels ("3 unknown", "happy") frame after frame."""
     (tw, th), base = cv2.getTextSize(text, FONT, scale, thick)
     if text.isascii() or not can_draw_cjk():
         return tw, th, base, None

@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from emotion.records import Box
 
 
@@ -61,6 +63,55 @@ def _center_distance(a: Box, b: Box) -> float:
 def _similar_size(a: Box, b: Box, ratio: float = 2.0) -> bool:
     sa, sb = max(a.w, a.h, 1), max(b.w, b.h, 1)
     return max(sa, sb) / min(sa, sb) <= ratio
+
+
+def _boxes(boxes: list[Box]) -> np.ndarray:
+    """(N, 4) float64 x, y, w, h."""
+    return np.array([(b.x, b.y, b.w, b.h) for b in boxes], np.float64).reshape(-1, 4)
+
+
+def _iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box of `a` (rows) with every box of `b` (columns), as `Box.iou`."""
+    ax2, ay2, bx2, by2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    ix = np.clip(np.minimum(ax2[:, None], bx2[None]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
+    iy = np.clip(np.minimum(ay2[:, None], by2[None]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    inter = ix * iy
+    area_a = np.clip(a[:, 2], 0, None) * np.clip(a[:, 3], 0, None)
+    area_b = np.clip(b[:, 2], 0, None) * np.clip(b[:, 3], 0, None)
+    union = area_a[:, None] + area_b[None] - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+def _center_dist_matrix(tracks: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """(boxes, tracks): centre distance in units of the larger side of the track ."""
+    tc = tracks[:, :2] + tracks[:, 2:] / 2.0
+    bc = boxes[:, :2] + boxes[:, 2:] / 2.0
+    scale = np.maximum(np.maximum(tracks[:, 2], tracks[:, 3]), 1)
+    return np.hypot(bc[:, None, 0] - tc[None, :, 0], bc[:, None, 1] - tc[None, :, 1]) / scale[None]
+
+
+def _similar_size_matrix(tracks: np.ndarray, boxes: np.ndarray, ratio: float = 2.0) -> np.ndarray:
+    st = np.maximum(np.maximum(tracks[:, 2], tracks[:, 3]), 1)
+    sb = np.maximum(np.maximum(boxes[:, 2], boxes[:, 3]), 1)
+    big, small = np.maximum(sb[:, None], st[None]), np.minimum(sb[:, None], st[None])
+    return big / small <= ratio
+
+
+def _pairs(score: np.ndarray, ok: np.ndarray, best_first: str) -> list[tuple[int, int]]:
+    """(box, track) index pairs where `ok`, ordered as the scalar code sorted its (score, box, track)
+    tuples: highest score first (ties: higher indices first) or lowest first (ties: lower first)."""
+    bi, ti = np.nonzero(ok)
+    if len(bi) == 0:
+        return []
+    s = score[bi, ti]
+    order = np.lexsort((ti, bi, s))  # ascending by score, then box, then track
+    if best_first == "high":
+        order = order[::-1]
+    return list(zip(bi[order].tolist(), ti[order].tolist()))
+
+
+#: up to this many (box, track) pairs the matching runs in plain Python, beyond it on numpy matrices
+SMALL = 36
 
 
 class Tracker:
@@ -100,42 +151,14 @@ class Tracker:
             del self._tracks[tid]
 
         live = list(self._tracks.values())
-        predicted = [t.predicted(now) for t in live]
-        last = [t.box for t in live]
-        assigned: dict[int, Track] = {}
-        used: set[int] = set()
-
-        # 1. IoU pairs, best first
-        pairs = []
-        for bi, box in enumerate(boxes):
-            for ti, pbox in enumerate(predicted):
-                iou = max(box.iou(pbox), box.iou(last[ti]))
-                if iou >= self.iou_threshold:
-                    pairs.append((iou, bi, ti))
-        for _, bi, ti in sorted(pairs, reverse=True):
-            if bi in assigned or ti in used:
-                continue
-            assigned[bi] = live[ti]
-            used.add(ti)
-
-        # 2. centre distance for what is left, nearest first
-        pairs = []
-        for bi, box in enumerate(boxes):
-            if bi in assigned:
-                continue
-            for ti, pbox in enumerate(predicted):
-                if ti in used or not _similar_size(pbox, box):
-                    continue
-                d = min(_center_distance(pbox, box), _center_distance(last[ti], box))
-                gap = max(now - live[ti].last_seen, 0.0)
-                limit = min(self.max_center_dist + self.gap_allowance * gap, self.max_gap_dist)
-                if d <= limit:
-                    pairs.append((d, bi, ti))
-        for _, bi, ti in sorted(pairs):
-            if bi in assigned or ti in used:
-                continue
-            assigned[bi] = live[ti]
-            used.add(ti)
+        if not live or not boxes:
+            pairs: list[tuple[int, int]] = []
+        elif len(boxes) * len(live) <= SMALL:
+            pairs = self._pairs_small(boxes, live, now)
+        else:
+            pairs = self._pairs_many(boxes, live, now)
+        assigned = {bi: live[ti] for bi, ti in pairs}
+        used = {ti for _, ti in pairs}
 
         out: list[Track] = []
         for bi, box in enumerate(boxes):
@@ -151,6 +174,67 @@ class Tracker:
             if ti not in used:
                 track.misses += 1
         return out
+
+    def _pairs_small(self, boxes: list[Box], live: list[Track], now: float) -> list[tuple[int, int]]:
+        """(box, track) index pairs for a few faces, in plain Python (numpy costs more than it saves)."""
+        predicted = [t.predicted(now) for t in live]
+        last = [t.box for t in live]
+        done: dict[int, int] = {}
+        used: set[int] = set()
+        # 1. IoU pairs, best first
+        cands = []
+        for bi, box in enumerate(boxes):
+            for ti, pbox in enumerate(predicted):
+                iou = max(box.iou(pbox), box.iou(last[ti]))
+                if iou >= self.iou_threshold:
+                    cands.append((iou, bi, ti))
+        for _, bi, ti in sorted(cands, reverse=True):
+            if bi not in done and ti not in used:
+                done[bi] = ti
+                used.add(ti)
+        # 2. centre distance for what is left, nearest first
+        cands = []
+        for bi, box in enumerate(boxes):
+            if bi in done:
+                continue
+            for ti, pbox in enumerate(predicted):
+                if ti in used or not _similar_size(pbox, box):
+                    continue
+                d = min(_center_distance(pbox, box), _center_distance(last[ti], box))
+                gap = max(now - live[ti].last_seen, 0.0)
+                if d <= min(self.max_center_dist + self.gap_allowance * gap, self.max_gap_dist):
+                    cands.append((d, bi, ti))
+        for _, bi, ti in sorted(cands):
+            if bi not in done and ti not in used:
+                done[bi] = ti
+                used.add(ti)
+        return list(done.items())
+
+    def _pairs_many(self, boxes: list[Box], live: list[Track], now: float) -> list[tuple[int, int]]:
+        """The same pairs as `_pairs_small`, in the same order of preference, with numpy matrices
+        (a classroom: 20 faces x 20 tracks)."""
+        b = _boxes(boxes)
+        pred = _boxes([t.predicted(now) for t in live])
+        last = _boxes([t.box for t in live])
+        done: dict[int, int] = {}
+        used: set[int] = set()
+        iou = np.maximum(_iou_matrix(b, pred), _iou_matrix(b, last))
+        for bi, ti in _pairs(iou, iou >= self.iou_threshold, best_first="high"):
+            if bi not in done and ti not in used:
+                done[bi] = ti
+                used.add(ti)
+        free_b = np.array([bi not in done for bi in range(len(boxes))])
+        free_t = np.array([ti not in used for ti in range(len(live))])
+        if free_b.any() and free_t.any():
+            dist = np.minimum(_center_dist_matrix(pred, b), _center_dist_matrix(last, b))
+            gaps = np.array([max(now - t.last_seen, 0.0) for t in live])
+            limit = np.minimum(self.max_center_dist + self.gap_allowance * gaps, self.max_gap_dist)
+            ok = free_b[:, None] & free_t[None, :] & _similar_size_matrix(pred, b) & (dist <= limit[None, :])
+            for bi, ti in _pairs(dist, ok, best_first="low"):
+                if bi not in done and ti not in used:
+                    done[bi] = ti
+                    used.add(ti)
+        return list(done.items())
 
     def _move(self, track: Track, box: Box, now: float) -> None:
         dt = now - track.last_seen

@@ -108,6 +108,9 @@ def live_panel() -> None:
               score=f"{f['score']:.0%}" if f.get("score") is not None else "")
             for f in faces))
     st.caption(t("live_frames", n=snap.get("frames", 0), mode=modes.get(snap.get("mode"), "")))
+    rolling = stream.rolling
+    if rolling is not None:  # "Many faces" is on
+        st.caption(t("sess_many_faces_on", n=rolling.per_frame, tile=rolling.tile, focus=rolling.focus))
     if snap.get("error"):
         st.caption(t("live_error", error=snap["error"]))
     hist = snap.get("history")

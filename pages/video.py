@@ -22,6 +22,8 @@ rate = c1.radio(t("video_rate"), rates, index=3, key="video_rate", horizontal=Tr
                     format_func=lambda r: t("video_rate_every") if r == 0 else t("video_rate_n", n=r))
 mode = c2.radio(t("video_mode"), ["fast", "accurate"], horizontal=True, key="video_mode",
                 format_func=lambda m: t("video_mode_" + m))
+# a classroom session (not ended) to save the rows into: chosen before the analysis, kept with its job
+chosen_session = video_results.session_choice(int(user["id"]))
 if uploaded is None:
     st.info(t("video_hint"))
     st.stop()
@@ -39,6 +41,7 @@ if st.button(t("video_start"), type="primary", key="video_start", icon="▶️")
     if guard.failed:
         outage.show_db_error(t("db_unreachable_no_recognition"))
     job_id = runner.submit(key, path, params, own_file=True, context=context)
+    video_results.remember_session(job_id, chosen_session)
 
 if job_id is None:
     st.stop()
@@ -82,13 +85,9 @@ if view["state"] == "failed":
 result = runner.result(job_id)
 stem = (uploaded.name.rsplit(".", 1)[0] or "video")[:80]
 video_results.show_result(result, digest=digest, file_stem=stem)
-open_sessions = []
-with outage.db_guard(show=False):
-    open_sessions = [s for s in resources.get_store().list_sessions(int(user["id"])) if s.state != "ended"]
-session_id = None
-if open_sessions:  # save the video's rows into a classroom session (one not ended yet)
-    names = {None: t("sess_video_none"), **{s.id: s.name for s in open_sessions}}
-    session_id = st.selectbox(t("sess_video_choice"), list(names), format_func=names.get, key="video_session")
+# saved once: into the session chosen when the analysis started (or chosen now, for a job found from
+# an earlier run), with "save history" on or a session chosen
+session_id = video_results.job_session(job_id, chosen_session)
 if settings.save_history or session_id is not None:
     with outage.db_guard(t("video_not_saved")):
         n = video_results.save_history(user, result, digest, session_id=session_id)

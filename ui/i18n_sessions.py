@@ -66,12 +66,15 @@ EN: dict[str, str] = {
     "sess_deleted": "Session deleted ({rows} rows).",
     "sess_video_choice": "Save into a classroom session",
     "sess_video_none": "no session",
+    "sess_video_choice_help": "Chosen before the analysis: the video's rows are saved once, into this session.",
     "sess_report_title": "Session report",
     "sess_started": "Started",
     "sess_duration": "Duration",
     "sess_people": "People seen",
     "sess_too_small_drawn": "too small",
     "sess_many_faces": "Many faces (a whole class)",
+    "sess_many_faces_on": "Many faces: {n} windows of {tile} px scanned a frame, and up to {focus} more on the "
+                          "faces already found.",
     "sess_many_faces_help": "Scans the picture in small windows so that faces of 40 px are found, follows up "
                             "to 40 faces and marks faces too small to read as such instead of guessing.",
 }
@@ -136,12 +139,14 @@ ZH: dict[str, str] = {
     "sess_deleted": "会话已删除（{rows} 行）。",
     "sess_video_choice": "存入课堂会话",
     "sess_video_none": "不存入会话",
+    "sess_video_choice_help": "请在分析前选择：视频的数据行只保存一次，存入此会话。",
     "sess_report_title": "会话报告",
     "sess_started": "开始时间",
     "sess_duration": "时长",
     "sess_people": "出现人数",
     "sess_too_small_drawn": "太小",
     "sess_many_faces": "多张人脸（整个班级）",
+    "sess_many_faces_on": "多张人脸：每帧扫描 {n} 个 {tile} 像素的窗口，另在已找到的人脸上最多再扫描 {focus} 个。",
     "sess_many_faces_help": "以小窗口扫描画面，可找到 40 像素大小的人脸，最多跟踪 40 张人脸；"
                             "太小无法识别的人脸会被标记出来，而不是猜测。",
 }

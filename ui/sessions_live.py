@@ -44,18 +44,23 @@ def active_session(uid: int) -> SessionInfo | None:
 
 
 def classroom_mode(stream, on: bool) -> None:
-    """Many small faces (a class on one camera): a rolling tile scan instead of the 320 px pass, up to
-    40 faces, half the class classified per frame, faces under 24 px flagged "too small". Off: the
-    page's usual set-up (one to a few faces near the camera)."""
+    """Many small faces (a class on one camera): `emotion.live.rolling.classroom_settings` - a rolling
+    tile scan plus windows centred on the tracks instead of the 320 px pass, up to 40 faces, a quarter of
+    the class classified per frame, names shown once matched twice, faces under 24 px flagged "too
+    small". Off: the page's usual set-up (one to a few faces near the camera), as it was."""
     if on and stream.rolling is None:
         from emotion import registry
-        from emotion.live.rolling import RollingTiles
+        from emotion.live.rolling import classroom_settings
 
-        stream.rolling = RollingTiles(registry.get_detector("blazeface"))  # short range, per 200 px window
-        stream.max_faces, stream.classify_every, stream.min_classify_px = 40, 2, 24
+        setup = classroom_settings(registry.get_detector("blazeface"))  # short range, per 200 px window
+        stream.classroom_saved = {k: getattr(stream, k) for k in setup}
+        for k, v in setup.items():
+            setattr(stream, k, v)
     elif not on and stream.rolling is not None:
+        saved = getattr(stream, "classroom_saved", None) or {"rolling": None}
+        for k, v in saved.items():
+            setattr(stream, k, v)
         stream.rolling = None
-        stream.max_faces, stream.classify_every, stream.min_classify_px = 10, 1, 0
 
 
 def session_controls(user: dict, stream) -> SessionInfo | None:

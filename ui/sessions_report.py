@@ -3,7 +3,7 @@ by `emotion.sessions.figures` from `emotion.sessions.report`), its CSV / HTML do
 delete. Every store call passes the signed-in user's id, so another user's session is "not found"."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import streamlit as st
 
@@ -55,9 +55,25 @@ def load_report(uid: int, info: SessionInfo):
     return None
 
 
+def html_download(report, info: SessionInfo, now) -> Callable[[], bytes]:
+    """The one-file HTML report, made when called (the download button calls it on a click, never
+    on a render: plotly.js alone is some 4 MB); labels and language are read now, in the page's run."""
+    from emotion.sessions.export import html_report
+
+    labels, lang = html_labels(), current_language()
+    names = {e: _label(e) for e in EMOTIONS}
+    duration = info.duration_s(now)
+
+    def make() -> bytes:
+        return html_report(report, name=info.name, started=info.started, duration_s=duration, labels=labels,
+                           emotion_label=lambda e: names.get(e, e), lang=lang).encode("utf-8")
+
+    return make
+
+
 def show_report(uid: int, info: SessionInfo) -> None:
     from emotion.sessions import figures
-    from emotion.sessions.export import csv_bytes, html_report
+    from emotion.sessions.export import csv_bytes
 
     report = load_report(uid, info)
     if report is None:
@@ -67,13 +83,12 @@ def show_report(uid: int, info: SessionInfo) -> None:
                  duration=_clock(info.duration_s(now)), people=len(report.people), rows=len(report.rows)))
     stem = "".join(c if c.isalnum() else "-" for c in info.name)[:60].strip("-") or "session"
     c1, c2 = st.columns(2)
-    c1.download_button(t("sess_download_csv"), data=csv_bytes(report, info.name), file_name=f"{stem}.csv",
+    # both files are made only when their button is clicked (on a thread of their own, where the
+    # page's translations cannot be read: the labels are resolved here)
+    c1.download_button(t("sess_download_csv"), data=lambda: csv_bytes(report, info.name), file_name=f"{stem}.csv",
                        mime="text/csv", icon="⬇️", key="sess_csv", on_click="ignore")
     c2.download_button(t("sess_download_html"), mime="text/html", icon="⬇️", key="sess_html", on_click="ignore",
-                       data=html_report(report, name=info.name, started=info.started,
-                                        duration_s=info.duration_s(now), labels=html_labels(),
-                                        emotion_label=_label, lang=current_language()).encode("utf-8"),
-                       file_name=f"{stem}.html")
+                       data=html_download(report, info, now), file_name=f"{stem}.html")
     if report.rows.empty:
         st.info(t("sess_empty"))
         return

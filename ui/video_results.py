@@ -16,6 +16,7 @@ from ui import text
 from ui.i18n import t
 
 SAVED_KEY = "video_saved"
+JOB_SESSION_KEY = "video_job_session"   # job id -> the classroom session chosen when it started
 MAX_PEOPLE = 8
 
 
@@ -121,6 +122,35 @@ def _show_clicked_frame(result: Any, event: Any) -> None:
     hit = result.thumbnails.nearest(when)
     if hit is not None:
         st.image(hit[1], caption=t("video_frame_at", pos=clock(hit[0])), width=480)
+
+
+def session_choice(uid: int) -> int | None:
+    """The "save into a classroom session" choice, offered before the analysis when the user has a
+    session that has not ended (None: no session, none open, or the database is down)."""
+    from ui import outage, resources
+
+    open_sessions = []
+    with outage.db_guard(show=False):
+        open_sessions = [s for s in resources.get_store().list_sessions(uid) if s.state != "ended"]
+    if not open_sessions:
+        return None
+    names = {None: t("sess_video_none"), **{s.id: s.name for s in open_sessions}}
+    if st.session_state.get("video_session") not in names:
+        st.session_state.pop("video_session", None)
+    return st.selectbox(t("sess_video_choice"), list(names), format_func=names.get, key="video_session",
+                        help=t("sess_video_choice_help"))
+
+
+def remember_session(job_id: str, session_id: int | None) -> None:
+    """The session chosen when job `job_id` started: its rows go there, whatever is chosen later."""
+    st.session_state.setdefault(JOB_SESSION_KEY, {})[job_id] = session_id
+
+
+def job_session(job_id: str, chosen: int | None) -> int | None:
+    """The session job `job_id`'s rows are saved into: the one chosen when it started; `chosen` (the
+    current choice) for a job this browser session did not start."""
+    started: dict = st.session_state.get(JOB_SESSION_KEY, {})
+    return started[job_id] if job_id in started else chosen
 
 
 def save_history(user: dict, result: Any, digest: str, session_id: int | None = None) -> int | None:

@@ -190,24 +190,40 @@ def _match(truth: list[Box], faces: list) -> list[Any]:
 def add_arguments(parser: argparse._ActionsContainer) -> None:
     parser.add_argument("--faces", type=int, default=0,
                         help="with --live: a synthetic classroom of this many faces (e.g. 20) instead")
-    parser.add_argument("--tile", type=int, default=200,
+    # None: the Live page's "Many faces" set-up (emotion.live.rolling.CLASSROOM_SCAN / CLASSROOM_STREAM)
+    parser.add_argument("--tile", type=int, default=None,
                         help="classroom: side of the rolling scan's windows in px (default 200: 40 px faces)")
-    parser.add_argument("--tiles-per-frame", type=int, default=12,
-                        help="classroom: windows scanned per frame (default 12)")
-    parser.add_argument("--classify-every", type=int, default=2,
-                        help="classroom: classify each face every N frames, half the class per frame (default 2)")
+    parser.add_argument("--tiles-per-frame", type=int, default=None,
+                        help="classroom: grid windows scanned per frame, round robin (default 4)")
+    parser.add_argument("--focus", type=int, default=None,
+                        help="classroom: windows centred on tracks due for a detection, per frame (default 3)")
+    parser.add_argument("--refresh", type=int, default=None,
+                        help="classroom: frames after a track's last detection before a window is centred "
+                             "on it (default 8)")
+    parser.add_argument("--classify-every", type=int, default=None,
+                        help="classroom: classify each face every N frames, a quarter of the class per frame "
+                             "(default 4)")
+    parser.add_argument("--pace", action="store_true",
+                        help="classroom: wait for each frame's camera time, as a real camera delivers them "
+                             "(FPS is still 1000 / mean ms of process; the recognition worker then gets the "
+                             "idle time a faster frame path leaves, so naming is measured as on a camera)")
     parser.add_argument("--camera-fps", type=float, default=15.0,
                         help="classroom: frames carry a camera's timestamps at this rate (default 15), so "
                              "tracking and the recognition schedule behave as at that speed on a loaded "
                              "machine; 0: the wall clock")
-    parser.add_argument("--recognize-every", type=float, default=4.0,
+    parser.add_argument("--recognize-every", type=float, default=None,
                         help="classroom: seconds between two embeddings of a track (default 4)")
+    parser.add_argument("--settle-after", type=int, default=None,
+                        help="classroom: after this many equal matches a track is embedded 3x less often "
+                             "(default 2; 0: never)")
+    parser.add_argument("--confirm", type=int, default=None,
+                        help="classroom: matches a name needs before a track shows it (default 2)")
 
 
 def run_classroom(args: argparse.Namespace) -> int:
     from emotion.detect.blazeface import BlazeFaceDetector
     from emotion.live import StreamingAnalyzer
-    from emotion.live.rolling import RollingTiles, windows_for
+    from emotion.live.rolling import classroom_settings, windows_for
     from emotion.pipeline import get_analyzer
 
     n_faces = int(args.faces)
@@ -217,35 +233,48 @@ def run_classroom(args: argparse.Namespace) -> int:
     photo_detector = BlazeFaceDetector("blazeface_full")
     scene = Classroom(n_faces, photo_detector)
     gallery = gallery_for(scene, analyzer, photo_detector)
-    rolling = RollingTiles(BlazeFaceDetector("blazeface"), tile=int(args.tile), overlap=int(args.tile) // 2,
-                           per_frame=int(args.tiles_per_frame))
+    given = {"tile": args.tile, "per_frame": args.tiles_per_frame, "focus": args.focus, "refresh": args.refresh,
+             "classify_every": args.classify_every, "recognize_every_s": args.recognize_every,
+             "confirm_names": args.confirm, "settle_after": args.settle_after}
+    overrides = {k: v for k, v in given.items() if v is not None}
+    if args.tile is not None:
+        overrides["overlap"] = int(args.tile) // 2
+    setup = classroom_settings(BlazeFaceDetector("blazeface"), **overrides)
+    setup["max_faces"] = max(setup["max_faces"], 2 * n_faces)
+    rolling = setup["rolling"]
     enrolled = set(gallery._names)
-    stream = StreamingAnalyzer(analyzer, mode="fast", rolling=rolling, gallery_provider=lambda: gallery,
-                               landmarks=False, recognition=getattr(args, "recognition", "process"),
-                               recognize_every_s=float(args.recognize_every), max_embeds_per_frame=6,
-                               max_faces=4 * n_faces, min_classify_px=24, classify_every=int(args.classify_every))
+    stream = StreamingAnalyzer(analyzer, mode="fast", gallery_provider=lambda: gallery, landmarks=False,
+                               recognition=getattr(args, "recognition", "process"), **setup)
     n_windows = len(windows_for(FRAME_W, FRAME_H, rolling.tile, rolling.overlap))
     fps = float(getattr(args, "camera_fps", 15.0) or 0.0)
     t0 = time.time()
     stamp = (lambda i: t0 + i / fps) if fps > 0 else (lambda i: None)
     warm = max(10, 2 * math.ceil(n_windows / rolling.per_frame))
-    for i in range(warm):
-        stream.process(scene.frame(i)[0], timestamp=stamp(i))  # warm-up: two scan cycles
+    pace = bool(getattr(args, "pace", False)) and fps > 0
+    start = time.perf_counter()
+    for i in range(warm):  # warm-up: two scan cycles
+        if pace:
+            time.sleep(max(0.0, start + i / fps - time.perf_counter()))
+        stream.process(scene.frame(i)[0], timestamp=stamp(i))
     worker = getattr(getattr(stream._recognition, "_pool", None), "proc", None)
     cpu0, wcpu0 = time.process_time(), _cpu_of(worker.pid) if worker is not None else float("nan")
     ms: list[float] = []
     found = np.zeros(n_faces)
     named = np.zeros(n_faces)
     track_names: dict[int, list[str]] = collections.defaultdict(list)
+    stage_sum: collections.Counter = collections.Counter()
     wall0 = time.perf_counter()
     busy = 0.0
     for i in range(n_frames):
         frame, truth = scene.frame(warm + i)
+        if pace:  # the camera's next frame is not there yet
+            time.sleep(max(0.0, wall0 + i / fps - time.perf_counter()))
         t = time.perf_counter()
         _, faces = stream.process(frame, timestamp=stamp(warm + i))
         dt = time.perf_counter() - t
         busy += dt
         ms.append(dt * 1000.0)
+        stage_sum.update(stream.last_stage_ms())
         for k, f in enumerate(_match(truth, faces)):
             if f is None:
                 continue
@@ -269,9 +298,12 @@ def run_classroom(args: argparse.Namespace) -> int:
     print(f"classroom: {n_faces} faces of {min(s[2] for s in scene.seats)}-{max(s[2] for s in scene.seats)} px "
           f"in {FRAME_W}x{FRAME_H}, {n_frames} frames; detector BlazeFace short range, rolling scan of "
           f"{len(rolling._windows)} windows of {rolling.tile} px, {rolling.per_frame} a frame "
-          f"(each region every {rolling.cycle_frames()} frames); recognition {stream.recognition} "
-          f"every {args.recognize_every:g} s per track; {len(known)} of {n_faces} enrolled from another photo; "
-          f"clock: {'a %g FPS camera' % fps if fps > 0 else 'the wall clock'}")
+          f"(each region every {rolling.cycle_frames()} frames), up to {rolling.focus} a frame centred on tracks "
+          f"undetected for {rolling.refresh} frames; recognition {stream.recognition} "
+          f"every {stream.recognize_every_s:g} s per track ({stream.settled_factor:g}x less often after "
+          f"{stream.settle_after} equal matches), a name shown after {stream.confirm_names} matches; "
+          f"a face classified every {stream.classify_every} frames; {len(known)} of {n_faces} enrolled from another photo; "
+          f"clock: {'a %g FPS camera' % fps if fps > 0 else 'the wall clock'}{', paced' if pace else ''}")
     print(f"  speed: {1000.0 / arr.mean():5.1f} FPS (mean ms per frame {arr.mean():.1f}; "
           f"{n_frames / wall:.1f} frames/s wall incl. drawing the scene)   p50 {np.percentile(arr, 50):.1f} ms   "
           f"p95 {np.percentile(arr, 95):.1f} ms")
@@ -289,7 +321,7 @@ def run_classroom(args: argparse.Namespace) -> int:
               f"naming (mean {np.mean(stable):.1%}; {len(track_names)} tracks for {n_faces} faces)")
     worst = np.argsort(share_found)[:3]
     print("  least found: " + ", ".join(f"{share_found[k]:.0%} ({scene.seats[k][2]} px face)" for k in worst))
-    stages = stream.last_stage_ms()
-    print("  last frame ms per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
+    print("  mean ms per frame and stage: " + ", ".join(f"{k} {v / n_frames:.1f}" for k, v in stage_sum.items())
+          + f"; windows scanned per frame {rolling.scanned_total / max(1, rolling.scans):.1f}")
     stream.close(timeout=2.0)
     return 0

@@ -34,7 +34,7 @@ from emotion.detect.base import detect_downscaled
 from emotion.live.landmarks import track_landmarks
 from emotion.live.recognition import Recognition
 from emotion.live.rolling import rolling_step
-from emotion.live.smoothing import percentile, plain_twin, smooth
+from emotion.live.smoothing import classify_crops, percentile, plain_twin, smooth
 from emotion.live.state import state_of
 from emotion.live.writer import HistoryWriter, due_rows
 from emotion.records import EMOTIONS, UNKNOWN, Box, Detection, FaceRecord, Identity
@@ -79,6 +79,11 @@ class StreamingAnalyzer:
     rolling: fast mode: an `emotion.live.rolling.RollingTiles` (small faces in a big frame).
     classify_every: classify each face every this many frames (its own phase, so a frame's batch
         holds 1/n of the faces; the EMA carries the scores between); 1 = every face every frame.
+    confirm_names, confirm_after_s, sure_fraction, settle_after, settled_factor: the recognition
+        schedule of a class (`TrackState.vote` and `TrackState.embed_key`): a name shows once matched
+        `confirm_names` times or once under `sure_fraction` x the threshold, a waiting name is looked
+        at again after `confirm_after_s`, a track that gave the same answer `settle_after` times (0:
+        never) is refreshed `settled_factor` times less often.
     """
 
     def __init__(self, analyzer: Any, *, mode: str = "fast", gallery_provider: Callable[[], Any] | None = None,
@@ -90,7 +95,9 @@ class StreamingAnalyzer:
                  tracker: Tracker | None = None, recognition: str = "inline",
                  landmark_every: int = 2, max_embeds_per_frame: int = 1, spread_tta: bool = True,
                  warmup: bool = True, source: str = "camera", detect_every: int = 1,
-                 min_classify_px: int = 0, rolling: Any = None, classify_every: int = 1) -> None:
+                 min_classify_px: int = 0, rolling: Any = None, classify_every: int = 1,
+                 confirm_names: int = 1, confirm_after_s: float = 0.5, sure_fraction: float = 0.85,
+                 settle_after: int = 0, settled_factor: float = 3.0) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.analyzer = analyzer
@@ -116,6 +123,11 @@ class StreamingAnalyzer:
         self.min_classify_px = int(min_classify_px)
         self.rolling = rolling
         self.classify_every = max(1, int(classify_every))
+        self.confirm_names = max(1, int(confirm_names))
+        self.confirm_after_s = float(confirm_after_s)
+        self.sure_fraction = float(sure_fraction)
+        self.settle_after = max(0, int(settle_after))
+        self.settled_factor = max(1.0, float(settled_factor))
         self.recognize_every_s = float(recognize_every_s)
         self.ema_alpha = float(ema_alpha)
         self.row_interval_s = float(row_interval_s)
@@ -288,22 +300,21 @@ class StreamingAnalyzer:
         done = self._recognition.take_all()
         live = {tr.track_id for tr in matched}
 
-        # which tracks get an embedding this frame: new tracks first, then the longest unrefreshed,
-        # at most `max_embeds_per_frame` (dlib's ResNet holds the GIL for its whole forward pass, so
-        # a worker thread cannot hide its cost; spreading the work keeps every frame short)
-        want: list[tuple[bool, float, int]] = []
+        # which tracks get an embedding this frame (`TrackState.embed_key`), at most `max_embeds_per_frame`
+        # (dlib's ResNet holds the GIL: spreading the work over frames keeps every frame short)
+        want: list[tuple] = []
         for track in matched:
             st = state_of(track)
             result = done.pop(track.track_id, None)
             if result is not None:
                 st.accept_embedding(result)
-            if st.embed_pending is not None and now - st.embed_pending > 10.0:  # a lost job: ask again
-                st.embed_pending = None
-            if has_gallery and st.embed_pending is None and (
-                    st.embedding is None or now - st.embedded_at >= self.recognize_every_s):
-                want.append((st.embedding is not None, st.embedded_at, track.track_id))
+            key = st.embed_key(now, every=self.recognize_every_s, settle_after=self.settle_after,
+                               settled_factor=self.settled_factor, confirm=self.confirm_names,
+                               confirm_after=self.confirm_after_s)
+            if has_gallery and key is not None:
+                want.append((*key, track.track_id))
         embed_now = set() if self._recognition.busy() else \
-            {tid for _, _, tid in sorted(want)[: self.max_embeds_per_frame]}
+            {w[-1] for w in sorted(want)[: self.max_embeds_per_frame]}
 
         faces: list[FaceRecord] = []
         crop_src: list[Any] = []  # per face: its landmarks, or its Detection (eye keypoints) without
@@ -341,7 +352,10 @@ class StreamingAnalyzer:
                 st.identity = None
                 face.identity = Identity()
             elif st.embedding is not None and (st.identity is None or gallery_changed):
-                st.identity = face.identity = st.vote(gallery.match(st.embedding), reset=gallery_changed)
+                match = gallery.match(st.embedding)
+                sure = match.distance is not None and match.distance <= self.sure_fraction * gallery.threshold
+                st.identity = face.identity = st.vote(match, reset=gallery_changed, confirm=self.confirm_names,
+                                                      sure=sure)
             else:
                 face.identity = st.identity or Identity()
             face.embedding = st.embedding
@@ -355,24 +369,12 @@ class StreamingAnalyzer:
                 f.scores = state_of(tr).ema.copy()
         if classify and getattr(self.analyzer, "classifier", True) is not None:
             t = time.perf_counter()
-            crop_src = [crop_src[i] for i in classify]
-            if self._plain_classifier is not None:
-                # TTA spread over time: the plain crop on even frames, its mirror image on odd ones;
-                # the per-track EMA averages the two as the classifier's own TTA would, at half the cost
-                crops = np.stack([self.analyzer.fer_crop(bgr, f) for f in crop_src])
-                if self._frame_no % 2:
-                    crops = np.ascontiguousarray(crops[:, :, ::-1])
-                probs = np.asarray(self._plain_classifier.predict(crops), np.float32)
-            elif hasattr(self.analyzer, "classify_many"):
-                probs = np.asarray(self.analyzer.classify_many(bgr, crop_src), np.float32)
-            else:
-                probs = np.stack([np.asarray(self.analyzer.classify(bgr, f), np.float32).reshape(-1)
-                                  for f in crop_src])
+            probs = classify_crops(self.analyzer, self._plain_classifier, bgr, [crop_src[i] for i in classify],
+                                   mirror=bool(self._frame_no % 2))
             for i, p in zip(classify, probs):
-                face, track = faces[i], matched[i]
-                st = state_of(track)
+                st = state_of(matched[i])
                 st.ema = smooth(st.ema, p, self.ema_alpha)
-                face.scores = st.ema.copy()
+                faces[i].scores = st.ema.copy()
             stage["classify"] = (time.perf_counter() - t) * 1000.0
         if done:  # results for tracks not on this frame: keep them for when the track comes back
             self._recognition.keep({tid: res for tid, res in done.items()

@@ -13,6 +13,12 @@ within about a second.
 Windows overlap by `overlap` px (at least the largest face expected), so every face lies whole in
 some window; a face cut by a scanned window's inner edge is dropped there (the neighbouring window
 sees it whole). Detections of overlapping windows are merged by IoU.
+
+Tracked faces do not wait for the round robin: every frame, up to `focus` more windows are centred on
+the tracks that have gone longest without a detection (once `refresh` frames have passed; a window
+confirms every track lying whole in it), so each face is re-detected every few frames in a window
+that never cuts it, while the grid scan's `per_frame` windows only have to find new faces. A track
+whose window was scanned twice without finding it is dropped.
 """
 from __future__ import annotations
 
@@ -22,6 +28,23 @@ from typing import Any
 import numpy as np
 
 from emotion.records import Box, Detection
+
+
+#: the classroom set-up ("Many faces" on the Live page, ``bench --live --faces N``): the rolling scan's
+#: windows and the `StreamingAnalyzer` attributes it changes (see `classroom_settings`)
+CLASSROOM_SCAN = {"tile": 200, "overlap": 100, "per_frame": 4, "focus": 3, "refresh": 8}
+CLASSROOM_STREAM = {"max_faces": 40, "classify_every": 4, "min_classify_px": 24, "recognize_every_s": 4.0,
+                    "max_embeds_per_frame": 6, "confirm_names": 2, "settle_after": 2}
+
+
+def classroom_settings(detector: Any, **overrides: Any) -> dict[str, Any]:
+    """The `StreamingAnalyzer` attributes of the classroom set-up, ``rolling`` included (a
+    `RollingTiles` over `detector`, BlazeFace short range); `overrides` replace scan or stream values."""
+    scan = {k: overrides.pop(k, v) for k, v in CLASSROOM_SCAN.items()}
+    stream = {k: overrides.pop(k, v) for k, v in CLASSROOM_STREAM.items()}
+    if overrides:
+        raise TypeError(f"unknown classroom settings: {sorted(overrides)}")
+    return {"rolling": RollingTiles(detector, **scan), **stream}
 
 
 def windows_for(width: int, height: int, tile: int, overlap: int) -> list[tuple[int, int, int, int]]:
@@ -55,15 +78,22 @@ class RollingTiles:
     windows scanned per frame; hold_cycles: how many scan cycles a track is carried unseen."""
 
     def __init__(self, detector: Any, *, tile: int = 200, overlap: int = 100, per_frame: int = 12,
-                 hold_cycles: float = 2.0) -> None:
+                 hold_cycles: float = 2.0, focus: int = 0, refresh: int = 6) -> None:
         self.detector = detector
         self.tile = int(tile)
         self.overlap = int(overlap)
         self.per_frame = max(1, int(per_frame))
         self.hold_cycles = float(hold_cycles)
+        #: windows centred on tracks per frame (0: none, the grid scan alone keeps the tracks)
+        self.focus = max(0, int(focus))
+        #: frames after a track's last detection before a window is centred on it
+        self.refresh = max(1, int(refresh))
         self._windows: list[tuple[int, int, int, int]] = []
         self._size: tuple[int, int] | None = None
         self._next = 0
+        #: windows scanned so far and scans (frames), for the benchmark's windows per frame
+        self.scanned_total = 0
+        self.scans = 0
 
     def cycle_frames(self) -> int:
         return max(1, math.ceil(len(self._windows) / self.per_frame))
@@ -72,8 +102,30 @@ class RollingTiles:
         """Frames a track may go without a real detection before it is no longer carried."""
         return int(math.ceil(self.hold_cycles * self.cycle_frames())) + 1
 
-    def scan(self, bgr: np.ndarray) -> tuple[list[Detection], list[tuple[int, int, int, int]]]:
-        """This frame's share of the windows: (detections in frame pixels, the windows scanned)."""
+    def miss_frames(self) -> int:
+        """Frames without a detection after which a track whose region was just scanned is dropped:
+        one missed scan is forgiven (a focus window every `refresh` frames, else a grid cycle)."""
+        return (2 * self.refresh + 1) if self.focus else self.cycle_frames() + 1
+
+    def focus_windows(self, boxes: list[Box], width: int, height: int) -> list[tuple[int, int, int, int]]:
+        """At most `focus` windows of side `tile` centred on `boxes` (most urgent first) and clipped
+        into the frame; a box already whole in a chosen window gets none of its own."""
+        out: list[tuple[int, int, int, int]] = []
+        tw, th = min(self.tile, width), min(self.tile, height)
+        for b in boxes:
+            if len(out) >= self.focus:
+                break
+            if b.w > tw - 8 or b.h > th - 8 or self.inside(b, out, margin=4):
+                continue
+            cx, cy = b.center()
+            x = int(min(max(0, round(cx - tw / 2)), width - tw))
+            y = int(min(max(0, round(cy - th / 2)), height - th))
+            out.append((x, y, tw, th))
+        return out
+
+    def scan(self, bgr: np.ndarray, focus: list[Box] = ()) -> tuple[list[Detection], list[tuple[int, int, int, int]]]:
+        """This frame's share of the windows, plus windows centred on the boxes in `focus` (tracks
+        due for a detection, most urgent first): (detections in frame pixels, the windows scanned)."""
         h, w = bgr.shape[:2]
         if self._size != (w, h):
             self._size, self._next = (w, h), 0
@@ -81,6 +133,10 @@ class RollingTiles:
         n = len(self._windows)
         picked = [self._windows[(self._next + i) % n] for i in range(min(self.per_frame, n))]
         self._next = (self._next + len(picked)) % n
+        if focus and self.focus:
+            picked += self.focus_windows(list(focus), w, h)
+        self.scanned_total += len(picked)
+        self.scans += 1
         found: list[Detection] = []
         for x, y, tw, th in picked:
             margin = 0.02 * max(tw, th)
@@ -110,8 +166,13 @@ def rolling_step(rolling: RollingTiles, tracker: Any, bgr: np.ndarray, now: floa
     from emotion.live.state import state_of
 
     h, w = bgr.shape[:2]
-    found, scanned = rolling.scan(bgr)
+    due = []
+    if rolling.focus:  # tracks not detected for `refresh` frames, longest first
+        due = sorted((tr for tr in tracker.tracks if frame_no - state_of(tr).detected_frame >= rolling.refresh),
+                     key=lambda tr: state_of(tr).detected_frame)
+    found, scanned = rolling.scan(bgr, [tr.box.clip(w, h) for tr in due])
     hold = rolling.hold_frames()
+    miss = rolling.miss_frames()
     carried = []
     for tr in tracker.tracks:
         st = state_of(tr)
@@ -122,7 +183,7 @@ def rolling_step(rolling: RollingTiles, tracker: Any, bgr: np.ndarray, now: floa
             continue
         # its region was scanned and it was not found: gone - unless the previous scan found it (the
         # detector misses a small face now and then; one missed scan is forgiven)
-        if RollingTiles.inside(tr.box, scanned) and frame_no - st.detected_frame > rolling.cycle_frames() + 1:
+        if RollingTiles.inside(tr.box, scanned) and frame_no - st.detected_frame > miss:
             continue
         if any(_near(box, d.box) for d in found):  # found again (maybe a little off): no second box
             continue

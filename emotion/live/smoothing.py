@@ -8,6 +8,21 @@ from typing import Any, Iterable
 import numpy as np
 
 
+def classify_crops(analyzer: Any, plain: Any, bgr: np.ndarray, faces: list, *, mirror: bool) -> np.ndarray:
+    """(N, 7) scores of `faces` (landmarks or Detections) in one batch. With `plain` (the TTA
+    classifier's plain twin) TTA is spread over time: the plain crops, or their mirror images when
+    `mirror` (odd frames); the per-track EMA averages the two as the classifier's own TTA would, at
+    half the cost."""
+    if plain is not None:
+        crops = np.stack([analyzer.fer_crop(bgr, f) for f in faces])
+        if mirror:
+            crops = np.ascontiguousarray(crops[:, :, ::-1])
+        return np.asarray(plain.predict(crops), np.float32)
+    if hasattr(analyzer, "classify_many"):
+        return np.asarray(analyzer.classify_many(bgr, faces), np.float32)
+    return np.stack([np.asarray(analyzer.classify(bgr, f), np.float32).reshape(-1) for f in faces])
+
+
 _TWINS: dict[tuple, Any] = {}
 _TWINS_LOCK = threading.Lock()
 

@@ -28,11 +28,15 @@ def main(name: str) -> int:
         try:
             emb = np.ascontiguousarray(recognizer.embed(np.frombuffer(body, np.uint8).reshape(n, h, w, 3)),
                                        dtype=np.float32)
-            out.write(_HEADER_OUT.pack(n, emb.shape[1]) + emb.tobytes())
+            answer = _HEADER_OUT.pack(n, emb.shape[1]) + emb.tobytes()
         except Exception:  # noqa: BLE001
             log.exception("embedding failed in the recognition process")
-            out.write(_HEADER_OUT.pack(n, 0))
-        out.flush()
+            answer = _HEADER_OUT.pack(n, 0)
+        try:
+            out.write(answer)
+            out.flush()
+        except (BrokenPipeError, ValueError):  # the stream closed while this batch was embedded: done
+            return 0
 
 
 if __name__ == "__main__":

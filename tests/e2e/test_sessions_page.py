@@ -2,9 +2,11 @@
 `streamlit run app.py`, the live camera over WebRTC with chromium's fake camera playing a video of a real face,
 both in a private network namespace (see harness.py and test_journey.py).
 
-register -> Live: name and start a session, start the camera -> rows filed under the session reach the
-database -> end the session, stop the camera -> Sessions: the session is listed, its report opens with its
-charts and the face as "unknown 1", the CSV downloads with the session's rows.
+register -> Live: name and start a session, switch "Many faces" (the classroom scan) on, start the camera ->
+the page says the classroom scan runs, rows filed under the session reach the database (the face is found
+by the rolling scan) -> switch it off again (the note goes) -> end the session, stop the camera ->
+Sessions: the session is listed, its report opens with its charts and the face as "unknown 1", the CSV
+and the HTML report download with the session's rows.
 """
 from __future__ import annotations
 
@@ -65,6 +67,12 @@ def _session(page, app: AppServer) -> None:
     ui.fill(page, "Session name", SESSION)
     ui.click(page, "Start session", exact=False)
     ui.expect_text(page, re.escape(SESSION) + r".{0,5} is running")
+    many = page.locator(".st-key-live_many_faces")
+    assert "Many faces: " not in ui.text_of(page)
+    many.get_by_text("Many faces (a whole class)", exact=True).click()
+    ui.wait_idle(page)
+    assert many.locator("input").is_checked()
+    ui.expect_text(page, r"Many faces: 4 windows of 200 px scanned a frame, and up to 3 more")
     frame.get_by_role("button", name="START").click()
 
     store = open_store(app.env["DATABASE_URL"])
@@ -76,6 +84,14 @@ def _session(page, app: AppServer) -> None:
         while time.time() < deadline and store.history_count(user.id, session_id=sess.id) < 4:
             time.sleep(1)
         assert store.history_count(user.id, session_id=sess.id) >= 4, "no camera rows filed under the session"
+        ui.expect_text(page, r"Many faces: 4 windows")          # still on while the camera plays
+        many.get_by_text("Many faces (a whole class)", exact=True).click()
+        ui.wait_idle(page)
+        assert not many.locator("input").is_checked()
+        deadline = time.time() + 30
+        while time.time() < deadline and "Many faces: " in ui.text_of(page):
+            time.sleep(0.5)
+        assert "Many faces: " not in ui.text_of(page), "the classroom scan is still on"
 
         ui.click(page, "End session", exact=False)
         ui.expect_text(page, re.escape(SESSION) + r".{0,5} ended")
