@@ -1,5 +1,5 @@
 """Settings, saved per user and restored at every sign-in: face detector for photos, recogniser and
-its threshold, emotion classifier, landmark display, whether photos are saved to the history by
+its threshold, emotion classifier, low-light enhancement of photos, landmark display, whether photos are saved to the history by
 default (and the language, from the sidebar switch). Defaults: `ui.user_settings.defaults`."""
 from __future__ import annotations
 
@@ -47,11 +47,15 @@ else:
     if abs(threshold - default_threshold) < 1e-9:
         threshold = None  # follow the recogniser's default (and any later change of it)
 
+modes = list(user_settings.enhance_choices())
+enhance = st.radio(t("enh_label"), modes, index=modes.index(settings.enhance) if settings.enhance in modes else 0,
+                   format_func=lambda m: t(f"enh_{m}"), help=t("enh_help"), horizontal=True, key="set_enhance")
+
 show_landmarks = st.toggle(t("show_landmarks"), value=settings.show_landmarks, key="set_landmarks")
 save_history = st.toggle(t("save_default"), value=settings.save_history, key="set_save")
 
 changes = dict(detector=detector, recognizer=recognizer, classifier=classifier, threshold=threshold,
-               show_landmarks=show_landmarks, save_history=save_history)
+               show_landmarks=show_landmarks, save_history=save_history, enhance=enhance)
 if any(getattr(settings, k) != v for k, v in changes.items()):
     with outage.db_guard(t("settings_not_saved")) as guard:
         user_settings.save_settings(resources.get_store(), user["id"], **changes)
