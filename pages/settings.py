@@ -47,9 +47,13 @@ else:
     if abs(threshold - default_threshold) < 1e-9:
         threshold = None  # follow the recogniser's default (and any later change of it)
 
-modes = list(user_settings.enhance_choices())
-enhance = st.radio(t("enh_label"), modes, index=modes.index(settings.enhance) if settings.enhance in modes else 0,
-                   format_func=lambda m: t(f"enh_{m}"), help=t("enh_help"), horizontal=True, key="set_enhance")
+# the options are the translated labels (not a format_func: AppTest cannot read those back)
+enhance_labels = {t(f"enh_{m}"): m for m in user_settings.enhance_choices()}
+current_label = next((k for k, m in enhance_labels.items() if m == settings.enhance), None)
+labels = list(enhance_labels)
+chosen = st.radio(t("enh_label"), labels, index=labels.index(current_label) if current_label else 0,
+                  help=t("enh_help"), horizontal=True, key="set_enhance")
+enhance = enhance_labels.get(chosen, settings.enhance)
 
 show_landmarks = st.toggle(t("show_landmarks"), value=settings.show_landmarks, key="set_landmarks")
 save_history = st.toggle(t("save_default"), value=settings.save_history, key="set_save")
