@@ -143,6 +143,18 @@ def test_progress_bar_silent_when_not_a_terminal(capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_tile_windows_cover_the_image():
+    from emotion.detect.multiscale import tile_windows
+
+    wins = tile_windows(1920, 1080, 0.4, 0.25)
+    assert all(w == h == 432 for _, _, w, h in wins)
+    covered = np.zeros((1080, 1920), bool)
+    for x, y, w, h in wins:
+        covered[y:y + h, x:x + w] = True
+    assert covered.all()
+    assert tile_windows(240, 240, 0.4, 0.25) == []  # one tile would cover >= 3/4 of the image
+
+
 def test_enhancement_default_is_off_and_settable(monkeypatch):
     from emotion import enhance
     from emotion.detect.multiscale import MultiScaleBlazeFace

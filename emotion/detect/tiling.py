@@ -22,7 +22,7 @@ import threading
 import cv2
 import numpy as np
 
-from emotion.detect.blazeface import BlazeFaceDetector, decode, drop_cut, nms
+from emotion.detect.blazeface import BlazeFaceDetector, decode, drop_cut, letterbox, nms
 
 PAD_VALUE = (127, 127, 127)
 
@@ -161,28 +161,33 @@ class TilePass:
             return np.zeros(0, bool)
         s = self.size
         batch = np.empty((len(boxes), s, s, 3), np.float32)
+        refs = np.empty((len(boxes), 4), np.float32)
         for i, (x1, y1, x2, y2) in enumerate(boxes.astype(np.float64)):
             side = context * max(x2 - x1, y2 - y1, 4.0)
-            k = s / side
             cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-            if k >= 1:  # a small face: upscaled straight into the model's input
+            if side <= s:  # a small face: upscaled straight into the model's input
+                k = s / side
                 m = np.float32([[k, 0, s / 2 - cx * k], [0, k, s / 2 - cy * k]])
                 crop = cv2.warpAffine(bgr, m, (s, s), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                       borderValue=PAD_VALUE)
-            else:  # cut at full size, then shrunk with pixel averaging (warpAffine would alias)
+                refs[i] = [0.5 - 0.5 / context, 0.5 - 0.5 / context, 0.5 + 0.5 / context, 0.5 + 0.5 / context]
+            else:  # cut at full size (the face centred at side/2 of a ceil(side) crop), then shrunk by
+                # the detector's own letterbox (warpAffine would alias): as `_single` on the crop
                 n = int(math.ceil(side))
-                m = np.float32([[1, 0, n / 2 - cx], [0, 1, n / 2 - cy]])
+                m = np.float32([[1, 0, side / 2 - cx], [0, 1, side / 2 - cy]])
                 crop = cv2.warpAffine(bgr, m, (n, n), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                       borderValue=PAD_VALUE)
-                crop = cv2.resize(crop, (s, s), interpolation=cv2.INTER_AREA)
+                batch[i] = letterbox(crop, s)[0][0]  # square: no bars, the detector's own resize
+                refs[i] = np.array([side / 4, side / 4, 3 * side / 4, 3 * side / 4]) / n
+                continue
             batch[i] = crop[:, :, ::-1]
-        batch *= 1.0 / 127.5
-        batch -= 1.0
-        half = 0.5 / context
-        ref = np.array([0.5 - half, 0.5 - half, 0.5 + half, 0.5 + half], np.float32)
+            batch[i] *= 1.0 / 127.5
+            batch[i] -= 1.0
         from emotion.detect.blazeface import _iou
 
         out = np.zeros(len(boxes), bool)
-        for i, (b, _, sc) in enumerate(self.run_tensors(batch, min_score)):
-            out[i] = bool(len(sc) and np.any(_iou(ref, b) > 0.3))
+        # decoded and merged at the model's own threshold, as a plain pass would, then held to
+        # `min_score`: the weighted NMS then blends the same neighbours as the detector's own pass
+        for i, (b, _, sc) in enumerate(self.run_tensors(batch, min(self.det.min_score, min_score))):
+            out[i] = bool(len(sc) and np.any((_iou(refs[i], b) > 0.3) & (sc >= min_score)))
         return out
