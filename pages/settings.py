@@ -1,6 +1,6 @@
 """Settings, saved per user and restored at every sign-in: face detector for photos, recogniser and
-its threshold, emotion classifier, low-light enhancement of photos, landmark display, whether photos are saved to the history by
-default (and the language, from the sidebar switch). Defaults: `ui.user_settings.defaults`."""
+its threshold, emotion classifier, low-light enhancement of photos, landmark display, whether photos
+are saved to the history by default (and the language, from the sidebar switch). Defaults: `ui.user_settings.defaults`."""
 from __future__ import annotations
 
 import streamlit as st
