@@ -18,7 +18,7 @@ Backends (see `emotion.detect.blazeface` and `emotion.detect.deepface_detectors`
 * ``blazeface_multi`` - the photo default (`emotion.detect.multiscale`): short range on the image
   padded by a quarter of its side and on padded tiles, full range on the whole image, on tiles of
   40 % of the shorter side and on fine tiles sized from the image (a 2 % face = 13 px of model
-  input), each tile pass resized once and batched (`emotion.detect.tiling`), one NMS; weak
+  input), tile passes batched (`emotion.detect.tiling`), one NMS; weak
   detections on big images confirmed by the short-range model on upscaled crops; optional
   low-light enhancement of the copy the models see (`emotion.enhance`; off by default, as
   measured; per call through ``detect(bgr, enhance=...)``, the user's setting).

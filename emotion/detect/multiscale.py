@@ -23,7 +23,8 @@ outside the picture): both were trained on faces with some context around them. 
    proposals, each confirmed below;
 5. the short-range model on tiles of ``short_tile_frac`` of the shorter side (faces of ~10-35 %).
 
-Every tile pass resizes the image once and runs all its tiles through the interpreter in batches
+The full-range tile passes resize the image once (the short-range tiles are letterboxed one by
+one, see `_short_tile_pass`), and every tile pass runs through the interpreter in batches
 (`emotion.detect.tiling`). All detections go through one non-maximum suppression (IoU 0.3,
 MediaPipe's weighted blending), so a face seen by several passes is reported once; then each
 detection below ``verify_below`` must be found again by the short-range model on a grey-padded crop
