@@ -1,12 +1,14 @@
-"""Square tiles of an image through one BlazeFace model, resized once and run as ONE batched call.
+"""Square tiles of an image through one BlazeFace model, resized once and run in batches.
 
-    TilePass(detector, num_threads=1).run(bgr, window, overlap, pad=0) -> (boxes, keypoints, scores)
+    TilePass(detector, num_threads=1).run(bgr, window, overlap, min_score, pad=0) -> (boxes, keypoints, scores)
+    TilePass(...).run_tensors(batch, min_score)     # tiles the caller letterboxed, batched
+    TilePass(...).confirm(bgr, boxes, context, min_score) -> mask   # weak faces found again on crops
 
 A tile pass used to letterbox every tile separately (one resize of a big crop per tile: ~80 ms of
 the ~250 ms a 1600x900 photo took) and call the interpreter once per tile. Here the image is
 resized ONCE by ``input_size / window``, so every tile is a plain ``input_size`` square slice of the
-resized copy, and all the tiles of the pass go through the interpreter as one batch (the tflite
-graph takes any batch size; the input is resized only when the batch grows). Boxes and keypoints
+resized copy, and the tiles go through the interpreter in batches of `chunk` (the tflite graphs take
+any batch size; a batch comes out layer-major, see `_invoke`). Boxes and keypoints
 come back in the pixels of the image given, after each tile's own NMS; a tile's detections touching
 one of its edges that lies inside the image are dropped (`blazeface.drop_cut`): a neighbouring tile
 sees that face whole.
