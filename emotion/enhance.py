@@ -9,9 +9,10 @@ in the same pixel coordinates, and the later stages (landmarks, classifier crop)
 original image. `auto` enhances an image whose mean luminance is below `DARK_MEAN` (of 255) and
 leaves other photos byte-identical; `on` enhances every image. The grey-world step runs inside
 `enhance` only when the channel means differ by more than `CAST_RATIO`.
-The mode comes from EMOTION_ENHANCE (auto / on / off), **off when unset**: measured on a darkened
-wild_dev (gamma 2.5, x0.3, noise sigma 8; `python -m emotion evaluate-photos DIR --dark gamma
---enhance auto|off`), BlazeFace finds dark faces better WITHOUT it - on 132 first-half photos the
+The default mode comes from EMOTION_ENHANCE (auto / on / off), **off when unset**; each user can
+change it in Settings (`ui.user_settings.Settings.enhance`, passed as `Analyzer.analyze(enhance=...)`).
+Off because, measured on a darkened wild_dev (gamma 2.5, x0.3, noise sigma 8;
+`python -m emotion evaluate-photos DIR --dark gamma --enhance auto|off`), BlazeFace finds dark faces better WITHOUT it - on 132 first-half photos the
 multi detector found 130 dark faces untouched, 109 after this enhancement, 125 after gamma alone,
 128 after a 5x5 blur + gamma: CLAHE and the gamma lift amplify the sensor noise that the models
 otherwise average away. The README lists the full figures. It stays available for other detectors

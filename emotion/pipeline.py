@@ -25,6 +25,7 @@ safe to run concurrently; `last_timings` is per thread.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -46,6 +47,13 @@ MIN_IMAGE_SIDE = 16
 MIN_FACE_SIDE = 8
 
 __all__ = ["Analyzer", "get_analyzer", "analyze", "ImageError"]
+
+
+def _detect_enhanced(detect, mode: str, bgr: np.ndarray) -> list[Detection]:
+    """`detect` on the copy of `bgr` enhanced per `mode` (same pixel grid, so the boxes hold)."""
+    from emotion import enhance
+
+    return detect(enhance.apply(bgr, mode))
 
 
 def _to_bgr(image: Any) -> np.ndarray:
@@ -97,13 +105,27 @@ class Analyzer:
         self._last = t
 
     # ------------------------------------------------------------------ stages
-    def detect(self, bgr: np.ndarray, max_side: int | None = None) -> list[Detection]:
+    def detect(self, bgr: np.ndarray, max_side: int | None = None, enhance: str | None = None
+               ) -> list[Detection]:
         """Faces in `bgr` (boxes in its pixel coordinates), best first. `max_side` downscales a copy
-        for detection only."""
+        for detection only. `enhance` ("auto" | "on" | "off", `emotion.enhance`; None = the
+        detector's own mode) is the low-light mode of the copy the detector sees (a user setting);
+        landmarks and classifier keep reading the original."""
         h, w = bgr.shape[:2]
         if min(h, w) < MIN_IMAGE_SIDE:
             return []
-        out = detect_downscaled(self.detector.detect, bgr, max_side)
+        detect = self.detector.detect
+        if enhance is not None:
+            from emotion import enhance as _enhance
+
+            mode = str(enhance).lower()
+            if mode not in _enhance.MODES:
+                raise ValueError(f"enhance must be one of {', '.join(_enhance.MODES)}, not {enhance!r}")
+            if getattr(self.detector, "takes_enhance", False):  # it enhances its own copy
+                detect = functools.partial(self.detector.detect, enhance=mode)
+            else:
+                detect = functools.partial(_detect_enhanced, self.detector.detect, mode)
+        out = detect_downscaled(detect, bgr, max_side)
         return [d for d in out if d.box.w >= MIN_FACE_SIDE and d.box.h >= MIN_FACE_SIDE]
 
     def landmarks(self, bgr: np.ndarray, box: Box) -> np.ndarray:
@@ -179,18 +201,20 @@ class Analyzer:
 
     # ------------------------------------------------------------------ whole pipeline
     def analyze(self, image: Any, *, gallery=None, landmarks: bool = True, recognize: bool = True,
-                max_side: int | None = None, classify: bool = True) -> list[FaceRecord]:
+                max_side: int | None = None, classify: bool = True,
+                enhance: str | None = None) -> list[FaceRecord]:
         """Every face in `image` (anything `load_image` takes, or a BGR array), best detection first.
 
         Boxes and landmarks are in the input image's pixel coordinates. `gallery`: a Gallery (or
         (person_id, name, vector) rows) to name faces; with ``recognize=True`` each record's
         `.embedding` is set (also without a gallery, for enrolment; not with an empty gallery, see
-        `_wants_embedding`). Raises ImageError on bad input."""
+        `_wants_embedding`). `enhance`: low-light mode of the detection copy (see `detect`).
+        Raises ImageError on bad input."""
         timings = {"detect": 0.0, "landmarks": 0.0, "embed": 0.0, "classify": 0.0}
         t_start = time.perf_counter()
         bgr = _to_bgr(image)
         t0 = time.perf_counter()
-        dets = self.detect(bgr, max_side=max_side)
+        dets = self.detect(bgr, max_side=max_side, enhance=enhance)
         timings["detect"] = (time.perf_counter() - t0) * 1e3
         records = [FaceRecord(box=d.box, confidence=float(d.confidence)) for d in dets]
 

@@ -1,6 +1,6 @@
 """Settings, saved per user and restored at every sign-in: face detector for photos, recogniser and
-its threshold, emotion classifier, landmark display, whether photos are saved to the history by
-default (and the language, from the sidebar switch). Defaults: `ui.user_settings.defaults`."""
+its threshold, emotion classifier, low-light enhancement of photos, landmark display, whether photos
+are saved to the history by default (and the language, from the sidebar switch). Defaults: `ui.user_settings.defaults`."""
 from __future__ import annotations
 
 import streamlit as st
@@ -47,11 +47,19 @@ else:
     if abs(threshold - default_threshold) < 1e-9:
         threshold = None  # follow the recogniser's default (and any later change of it)
 
+# the options are the translated labels (not a format_func: AppTest cannot read those back)
+enhance_labels = {t(f"enh_{m}"): m for m in user_settings.enhance_choices()}
+current_label = next((k for k, m in enhance_labels.items() if m == settings.enhance), None)
+labels = list(enhance_labels)
+chosen = st.radio(t("enh_label"), labels, index=labels.index(current_label) if current_label else 0,
+                  help=t("enh_help"), horizontal=True, key="set_enhance")
+enhance = enhance_labels.get(chosen, settings.enhance)
+
 show_landmarks = st.toggle(t("show_landmarks"), value=settings.show_landmarks, key="set_landmarks")
 save_history = st.toggle(t("save_default"), value=settings.save_history, key="set_save")
 
 changes = dict(detector=detector, recognizer=recognizer, classifier=classifier, threshold=threshold,
-               show_landmarks=show_landmarks, save_history=save_history)
+               show_landmarks=show_landmarks, save_history=save_history, enhance=enhance)
 if any(getattr(settings, k) != v for k, v in changes.items()):
     with outage.db_guard(t("settings_not_saved")) as guard:
         user_settings.save_settings(resources.get_store(), user["id"], **changes)

@@ -45,6 +45,8 @@ def test_settings_survive_sign_out_and_sign_in_per_user(fresh):
     _settings_page(at)
     at.toggle(key="set_landmarks").set_value(not base.show_landmarks).run()
     at.toggle(key="set_save").set_value(not base.save_history).run()
+    assert base.enhance == "off" and at.radio(key="set_enhance").value == t("enh_off")
+    at.radio(key="set_enhance").set_value(t("enh_auto")).run()
     if other_detector:
         at.selectbox(key="set_detector").set_value(other_detector).run()
     slider = next(s for s in at.slider if s.key.startswith("set_threshold_"))
@@ -61,6 +63,7 @@ def test_settings_survive_sign_out_and_sign_in_per_user(fresh):
     assert at.toggle(key="set_landmarks").value is base.show_landmarks
     assert at.toggle(key="set_save").value is base.save_history
     assert at.selectbox(key="set_detector").value == base.detector
+    assert at.radio(key="set_enhance").value == t("enh_off")
     button(at, t("logout")).click().run()
 
     # alice again, in yet another session: all of hers are back, language included
@@ -72,6 +75,7 @@ def test_settings_survive_sign_out_and_sign_in_per_user(fresh):
     assert titles(at) == [t("settings_title", lang="zh")]
     assert at.toggle(key="set_landmarks").value is (not base.show_landmarks)
     assert at.toggle(key="set_save").value is (not base.save_history)
+    assert at.radio(key="set_enhance").value == t("enh_auto", lang="zh")
     assert at.selectbox(key="set_detector").value == (other_detector or base.detector)
     slider = next(s for s in at.slider if s.key.startswith("set_threshold_"))
     assert round(slider.value, 2) == alice_threshold

@@ -43,7 +43,8 @@ def analyze_bgr(bgr, user: dict, settings: Settings | None = None, *, landmarks:
     if guard.failed:
         gallery = None
         show_db_error(t("db_unreachable_no_recognition"))
-    return analyzer.analyze(bgr, landmarks=landmarks, gallery=gallery, max_side=ANALYZE_MAX_SIDE)
+    return analyzer.analyze(bgr, landmarks=landmarks, gallery=gallery, max_side=ANALYZE_MAX_SIDE,
+                            enhance=s.enhance)
 
 
 @dataclass
@@ -71,7 +72,7 @@ def analyze_upload(data: bytes, user: dict, settings: Settings | None = None) ->
 
     s = settings or get_settings()
     d = digest(data)
-    key = (d, s.analyzer_key(), s.threshold, gallery_version(user["id"]))
+    key = (d, s.analyzer_key(), s.threshold, s.enhance, gallery_version(user["id"]))
     cache: dict = st.session_state.setdefault(PHOTO_CACHE_KEY, {})
     if key in cache:
         return cache[key]

@@ -38,6 +38,9 @@ class Settings:
     classifier: str = CLASSIFIER
     #: "" = whatever the session uses (the sidebar switch)
     language: str = ""
+    #: low-light enhancement of the photo the detector sees: "auto" | "on" | "off"
+    #: (`emotion.enhance`; default EMOTION_ENHANCE, off when unset: measured to hurt BlazeFace)
+    enhance: str = "off"
 
     def __post_init__(self) -> None:
         # settings stored before the classifier's rename say "fernet"
@@ -84,9 +87,21 @@ def default_detector() -> str:
     return choices[0]
 
 
+def enhance_choices() -> tuple[str, ...]:
+    from emotion.enhance import MODES
+
+    return MODES
+
+
+def default_enhance() -> str:
+    from emotion.enhance import default_mode
+
+    return default_mode()
+
+
 def defaults() -> Settings:
     """Every setting's default: the one place they come from."""
-    return Settings(detector=default_detector())
+    return Settings(detector=default_detector(), enhance=default_enhance())
 
 
 def from_saved(saved: Mapping[str, Any], base: Settings | None = None) -> Settings:
@@ -114,6 +129,9 @@ def from_saved(saved: Mapping[str, Any], base: Settings | None = None) -> Settin
     for flag in ("show_landmarks", "save_history"):
         if isinstance(saved.get(flag), bool):
             changes[flag] = saved[flag]
+    enh = saved.get("enhance")
+    if isinstance(enh, str) and enh in enhance_choices():
+        changes["enhance"] = enh
     lang = saved.get("language")
     from ui.i18n import STRINGS
 

@@ -16,10 +16,12 @@ Backends (see `emotion.detect.blazeface` and `emotion.detect.deepface_detectors`
 * ``blazeface_tiled`` - ``blazeface_full`` run over the whole image and a 2x2 grid of tiles
   overlapping by 25 %, merged by weighted NMS (faces cut by a tile's inner edge are dropped).
 * ``blazeface_multi`` - the photo default (`emotion.detect.multiscale`): short range on the image
-  padded by a quarter of its side and on padded tiles, full range on the whole image and on tiles of
-  40 % of the shorter side, one NMS; weak detections on big images confirmed by the short-range
-  model; optional low-light enhancement of the copy the models see (`emotion.enhance`; off by
-  default, as measured).
+  padded by a quarter of its side and on padded tiles, full range on the whole image, on tiles of
+  40 % of the shorter side and on fine tiles sized from the image (a 2 % face = 13 px of model
+  input), tile passes batched (`emotion.detect.tiling`), one NMS; weak
+  detections on big images confirmed by the short-range model on upscaled crops; optional
+  low-light enhancement of the copy the models see (`emotion.enhance`; off by default, as
+  measured; per call through ``detect(bgr, enhance=...)``, the user's setting).
 * ``blazeface_live`` - the live-camera default: short range, and when it finds nothing once more on
   the padded frame (a face filling the frame, close to the camera).
 * ``opencv`` - OpenCV's Haar cascade (frontal faces), eyes by the Haar eye cascade.

@@ -14,12 +14,22 @@ outside the picture): both were trained on faces with some context around them. 
    missed without padding are found with it);
 2. the full-range model on the whole image (faces of ~5 % to ~60 % of the image);
 3. the full-range model on square tiles of ``tile_frac`` of the image's shorter side, overlapping by
-   ``tile_overlap`` (faces down to ~2 % of the shorter side); skipped when a tile would be nearly as
+   ``tile_overlap`` (faces of ~5-10 % of the shorter side); skipped when a tile would be nearly as
    big as the image. A tile's detections touching an inner tile edge are dropped (the neighbouring
-   tile or a whole-image pass sees that face whole).
+   tile or a whole-image pass sees that face whole);
+4. the full-range model on *fine* tiles sized from the image so that a face of ``fine_face`` (2 %)
+   of the shorter side is ``fine_px`` (13) px of model input (the coarse tiles make it ~10 px, where
+   the model misses most), kept from score ``fine_score`` (0.3) when narrower than ``fine_max``:
+   proposals, each confirmed below;
+5. the short-range model on tiles of ``short_tile_frac`` of the shorter side (faces of ~10-35 %).
 
-All detections go through one non-maximum suppression (IoU 0.3, MediaPipe's weighted blending), so
-a face seen by several passes is reported once. Every pass keeps its model's own score threshold.
+The full-range tile passes resize the image once (the short-range tiles are letterboxed one by
+one, see `_short_tile_pass`), and every tile pass runs through the interpreter in batches
+(`emotion.detect.tiling`). All detections go through one non-maximum suppression (IoU 0.3,
+MediaPipe's weighted blending), so a face seen by several passes is reported once; then each
+detection below ``verify_below`` must be found again by the short-range model on a grey-padded crop
+around it (3.5x its size for small faces, so that the face is ~28 % of that model's input; 2x else),
+all crops in one batch. That check is what keeps the low fine threshold from adding false faces.
 The settings were chosen on the first half (by person) of wild_dev and on the scale sweep
 (`emotion.bench.scales`); see `emotion.detect.__init__` for the figures.
 """
@@ -31,7 +41,7 @@ import cv2
 import numpy as np
 
 from emotion.detect.base import as_bgr
-from emotion.detect.blazeface import NMS_IOU, BlazeFaceDetector, detect_with, drop_cut, nms
+from emotion.detect.blazeface import NMS_IOU, BlazeFaceDetector, detect_with, drop_cut, letterbox, nms
 from emotion.records import Detection
 
 #: grey of the padding border (BGR): neutral for both models
@@ -72,28 +82,45 @@ class MultiScaleBlazeFace:
     short_score / full_score: score thresholds of the two models (None: MediaPipe's 0.5 / 0.6).
     short_tile_frac / short_tile_overlap / short_tile_score: the short-range model also runs on
         tiles of this fraction of the shorter side (faces of ~10-35 %), keeping only confident faces.
+    fine_face / fine_px / fine_overlap / fine_score: the smallest faces. Full-range tiles sized so
+        that a face of `fine_face` of the shorter side is `fine_px` px of model input (the model
+        needs ~15 px; the coarse tiles give a 2 % face ~10), overlapping by `fine_overlap`; kept
+        from `fine_score` on, and only faces narrower than `fine_max` of the shorter side (bigger
+        ones are the other passes' work). Skipped when these tiles would not be finer than the
+        coarse ones; fine_face = 0 turns them off.
     verify_below / verify_score: on images big enough for tiles, a merged detection scoring below
-        `verify_below` is kept only when the short-range model, run on a grey-padded crop twice its
-        size, finds it with `verify_score` (removes most false faces on textures; 0 = off);
-        detections narrower than `verify_min_side` px skip that check and need `tiny_score` instead
-        (off by default: measured no gain at 2-5 %).
+        `verify_below` is kept only when the short-range model, run on a grey-padded crop
+        `verify_context` times its size (`small_context` for faces narrower than `fine_max` of the
+        shorter side), finds it with `verify_score` (removes most false faces on textures; 0 = off).
     enhance: "auto" | "on" | "off": low-light enhancement of the copy the models see
         (`emotion.enhance`; None = EMOTION_ENHANCE, default off: measured to hurt these models).
+        `detect(bgr, enhance=...)` overrides it for one call (a user's setting).
+    num_threads: LiteRT threads of every pass (None: AppConfig.detector_threads, 2).
+    propose_score: when set, coarse-tile detections from this score up that are small (< `fine_max`)
+        are kept as proposals, each confirmed like a weak face (measured: no gain; off).
     max_faces: keep at most this many (highest score) faces; None = all.
     """
 
     name = "blazeface_multi"
+    #: `detect` takes a per-call low-light mode (`Analyzer.detect` passes the user's setting)
+    takes_enhance = True
 
     def __init__(self, *, pad: float = 0.25, tile_frac: float = 0.4, tile_overlap: float = 0.25,
                  short_score: float | None = None, full_score: float | None = 0.5,
-                 max_faces: int | None = None, num_threads: int = 1, short_tile_frac: float = 0.6,
+                 max_faces: int | None = None, num_threads: int | None = None, short_tile_frac: float = 0.6,
                  short_tile_overlap: float = 0.5, verify_below: float = 0.8,
                  verify_score: float = 0.6, short_tile_score: float = 0.7,
-                 enhance: str | None = None, verify_min_side: float = 0.0,
-                 tiny_score: float = 0.6) -> None:
-        self.verify_min_side = float(verify_min_side)
-        self.tiny_score = float(tiny_score)
+                 enhance: str | None = None, fine_face: float = 0.02, fine_px: float = 13.0,
+                 fine_overlap: float = 0.25, fine_score: float = 0.3, fine_max: float = 0.06,
+                 verify_context: float = 2.0, small_context: float = 3.5,
+                 propose_score: float | None = None) -> None:
+        self.propose_score = None if propose_score is None else float(propose_score)
+        if num_threads is None:
+            from emotion.config import CONFIG
+
+            num_threads = CONFIG.detector_threads
         from emotion import enhance as _enhance
+        from emotion.detect.tiling import TilePass
 
         self.enhance = _enhance.default_mode() if enhance is None else str(enhance).lower()
         if self.enhance not in _enhance.MODES:
@@ -101,26 +128,48 @@ class MultiScaleBlazeFace:
         self.short_tile_score = float(short_tile_score)
         self.verify_below = float(verify_below)
         self.verify_score = float(verify_score)
+        self.verify_context = float(verify_context)
+        self.small_context = float(small_context)
         self.short_tile_frac = float(short_tile_frac)
         self.short_tile_overlap = float(short_tile_overlap)
         self.pad = float(pad)
         self.tile_frac = float(tile_frac)
         self.tile_overlap = float(tile_overlap)
+        self.fine_face = float(fine_face)
+        self.fine_px = float(fine_px)
+        self.fine_overlap = float(fine_overlap)
+        self.fine_score = float(fine_score)
+        self.fine_max = float(fine_max)
         self.max_faces = max_faces
         self.short = BlazeFaceDetector("blazeface", min_score=short_score, num_threads=num_threads)
         self.full = BlazeFaceDetector("blazeface_full", min_score=full_score, num_threads=num_threads)
+        self.fine_det = BlazeFaceDetector("blazeface_full", min_score=self.fine_score,
+                                          num_threads=num_threads)
+        self._short_tiles = TilePass(self.short, num_threads)
+        self._full_tiles = TilePass(self.full, num_threads)
+        self._fine_tiles = TilePass(self.fine_det, num_threads)
 
-    def prepare(self, bgr: np.ndarray) -> np.ndarray:
-        """The copy the models see: uint8 BGR, enhanced per `self.enhance`."""
-        from emotion import enhance
+    def prepare(self, bgr: np.ndarray, enhance: str | None = None) -> np.ndarray:
+        """The copy the models see: uint8 BGR, enhanced per `enhance` (None: `self.enhance`)."""
+        from emotion import enhance as _enhance
 
-        return enhance.apply(as_bgr(bgr), self.enhance)
+        mode = self.enhance if enhance is None else str(enhance).lower()
+        return _enhance.apply(as_bgr(bgr), mode)
+
+    def fine_window(self, width: int, height: int) -> float:
+        """Side (px) of the fine tiles on a width x height image; 0 when they are not run."""
+        if self.fine_face <= 0 or max(width, height) < MIN_SIDE_FULL_TILES:
+            return 0.0
+        side = self.fine_face * min(width, height) * self.full.spec.input_size / self.fine_px
+        coarse = max(self.tile_frac * min(width, height), 192)
+        return side if side < 0.8 * coarse else 0.0
 
     def passes(self, bgr: np.ndarray, prepared: bool = False) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
         """Every pass's (label, boxes, keypoints, scores) in image pixels, before the final NMS."""
         if not prepared:
             bgr = self.prepare(bgr)
         height, width = bgr.shape[:2]
+        short_side = min(width, height)
         out = []
         if self.pad > 0:
             p = int(round(self.pad * max(width, height)))
@@ -132,32 +181,62 @@ class MultiScaleBlazeFace:
         out.append(("full", *self.full._single(bgr)))
         longer = max(width, height)
         if self.tile_frac > 0 and longer >= MIN_SIDE_FULL_TILES:
-            for x, y, w, h in tile_windows(width, height, self.tile_frac, self.tile_overlap):
-                b, k, s = self.full._single(bgr[y:y + h, x:x + w])
-                if len(s) == 0:
-                    continue
-                keep = drop_cut(b, x, y, w, h, width, height)
-                off = np.array([x, y], np.float32)
-                out.append((f"tile {x},{y}", b[keep] + np.tile(off, 2), k[keep] + off, s[keep]))
+            side = max(self.tile_frac * short_side, 192)
+            if side < 0.75 * longer:
+                low = self.full.min_score if self.propose_score is None else min(self.propose_score,
+                                                                                    self.full.min_score)
+                b, k, s = self._full_tiles.run(bgr, min(side, short_side), self.tile_overlap, low)
+                strong = s >= self.full.min_score
+                out.append(("tiles", b[strong], k[strong], s[strong]))
+                # weak small faces are proposals: kept only when confirmed on an upscaled crop
+                small = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) < self.fine_max * short_side
+                weak = ~strong & small
+                out.append(("proposals", b[weak], k[weak], s[weak]))
+        fine = self.fine_window(width, height)
+        if fine > 0:
+            b, k, s = self._fine_tiles.run(bgr, fine, self.fine_overlap, self.fine_score)
+            small = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) < self.fine_max * short_side
+            out.append(("fine", b[small], k[small], s[small]))
         if self.short_tile_frac > 0 and longer >= MIN_SIDE_SHORT_TILES:
             # tiles over the image padded by a quarter tile: a face cut by the image border sits in
             # an edge tile with grey room around it, as in the padded whole-image pass
-            q = int(round(0.25 * max(self.short_tile_frac * min(width, height), 128)))
-            canvas = cv2.copyMakeBorder(bgr, q, q, q, q, cv2.BORDER_CONSTANT, value=PAD_VALUE)
-            cw, ch = width + 2 * q, height + 2 * q
-            for x, y, w, h in tile_windows(cw, ch, self.short_tile_frac * min(width, height) / min(cw, ch),
-                                           self.short_tile_overlap, min_tile=128):
-                b, k, s = self.short._single(canvas[y:y + h, x:x + w])
-                if len(s) == 0:
-                    continue
-                keep = drop_cut(b, x, y, w, h, cw, ch) & (s >= self.short_tile_score)
-                off = np.array([x - q, y - q], np.float32)
-                out.append((f"stile {x},{y}", b[keep] + np.tile(off, 2), k[keep] + off, s[keep]))
+            out.append(("stiles", *self._short_tile_pass(bgr)))
         return out
 
-    def raw(self, bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _short_tile_pass(self, bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Short-range tiles over the image padded by a quarter tile: a face cut by the image border
+        sits in an edge tile with grey room around it, as in the padded whole-image pass. Each tile
+        is letterboxed on its own (its confident faces sit at the model's 0.7 threshold, where a
+        resize of the whole image shifts scores by ~0.01 and lets a false face through on the
+        astronaut photo), all in one batched call."""
+        height, width = bgr.shape[:2]
+        q = int(round(0.25 * max(self.short_tile_frac * min(width, height), 128)))
+        canvas = cv2.copyMakeBorder(bgr, q, q, q, q, cv2.BORDER_CONSTANT, value=PAD_VALUE)
+        cw, ch = width + 2 * q, height + 2 * q
+        windows = tile_windows(cw, ch, self.short_tile_frac * min(width, height) / min(cw, ch),
+                               self.short_tile_overlap, min_tile=128)
+        boxed = [letterbox(canvas[y:y + h, x:x + w], self.short.spec.input_size) for x, y, w, h in windows]
+        if not boxed:
+            return np.zeros((0, 4), np.float32), np.zeros((0, 6, 2), np.float32), np.zeros(0, np.float32)
+        results = self._short_tiles.run_tensors(np.concatenate([t for t, _ in boxed]), self.short.min_score)
+        all_b, all_k, all_s = [], [], []
+        for (x, y, w, h), (_, lb), (b, k, s) in zip(windows, boxed, results):
+            if len(s) == 0:
+                continue
+            b = lb.to_image(b.reshape(-1, 2, 2)).reshape(-1, 4)
+            k = lb.to_image(k)
+            keep = drop_cut(b, x, y, w, h, cw, ch) & (s >= self.short_tile_score)
+            off = np.array([x - q, y - q], np.float32)
+            all_b.append(b[keep] + np.tile(off, 2))
+            all_k.append(k[keep] + off)
+            all_s.append(s[keep])
+        if not all_s:
+            return np.zeros((0, 4), np.float32), np.zeros((0, 6, 2), np.float32), np.zeros(0, np.float32)
+        return np.concatenate(all_b), np.concatenate(all_k), np.concatenate(all_s)
+
+    def raw(self, bgr: np.ndarray, enhance: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(boxes (K, 4), keypoints (K, 6, 2), scores (K,)) after the NMS across passes, best first."""
-        bgr = self.prepare(bgr)
+        bgr = self.prepare(bgr, enhance)
         parts = self.passes(bgr, prepared=True)
         boxes = np.concatenate([p[1].reshape(-1, 4) for p in parts]).astype(np.float32)
         kps = np.concatenate([p[2].reshape(-1, 6, 2) for p in parts]).astype(np.float32)
@@ -168,33 +247,30 @@ class MultiScaleBlazeFace:
         if self.verify_below > 0 and max(bgr.shape[:2]) >= min(MIN_SIDE_FULL_TILES, MIN_SIDE_SHORT_TILES):
             # only where tiles ran: the false faces come from tiles (textures seen up close); on a
             # small image the whole-image passes alone decide, at MediaPipe's own thresholds
-            keep = np.array([sc >= self.verify_below or self._confirmed(bgr, bx)
-                             or (max(bx[2] - bx[0], bx[3] - bx[1]) < self.verify_min_side
-                                 and sc >= self.tiny_score)
-                             for bx, sc in zip(boxes, scores)], bool)
+            keep = self.confirmed(bgr, boxes, scores)
             boxes, kps, scores = boxes[keep], kps[keep], scores[keep]
         return boxes, kps, scores
 
-    def _confirmed(self, bgr: np.ndarray, box: np.ndarray) -> bool:
-        """A weak detection confirmed by the short-range model on a square crop twice its size."""
-        x1, y1, x2, y2 = (float(v) for v in box)
-        side = 2.0 * max(x2 - x1, y2 - y1, 4.0)
-        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-        m = np.float32([[1, 0, side / 2 - cx], [0, 1, side / 2 - cy]])
-        n = int(math.ceil(side))
-        crop = cv2.warpAffine(as_bgr(bgr), m, (n, n), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=PAD_VALUE)
-        b, _, s = self.short._single(crop)
-        if len(s) == 0:
-            return False
-        ref = np.array([side / 4, side / 4, 3 * side / 4, 3 * side / 4], np.float32)
-        from emotion.detect.blazeface import _iou
+    def confirmed(self, bgr: np.ndarray, boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """Mask of the detections kept: confident ones, and weak ones that the short-range model finds
+        again on a grey-padded crop around them (small faces: more context, so that the face is a
+        size that model knows); all crops in one batched call per context."""
+        keep = scores >= self.verify_below
+        weak = np.nonzero(~keep)[0]
+        if weak.size == 0:
+            return keep
+        sides = np.maximum(boxes[weak, 2] - boxes[weak, 0], boxes[weak, 3] - boxes[weak, 1])
+        small = sides < self.fine_max * min(bgr.shape[:2])
+        for mask, context in ((small, self.small_context), (~small, self.verify_context)):
+            idx = weak[mask]
+            if idx.size:
+                keep[idx] = self._short_tiles.confirm(bgr, boxes[idx], context, self.verify_score)
+        return keep
 
-        return bool(np.any((_iou(ref, b) > 0.3) & (s >= self.verify_score)))
-
-    def detect(self, bgr: np.ndarray) -> list[Detection]:
-        return detect_with(self.raw, bgr, self.max_faces)
+    def detect(self, bgr: np.ndarray, enhance: str | None = None) -> list[Detection]:
+        return detect_with(lambda img: self.raw(img, enhance), bgr, self.max_faces)
 
     def __repr__(self) -> str:
         return (f"MultiScaleBlazeFace(pad={self.pad}, tile_frac={self.tile_frac}, "
-                f"short_tile_frac={self.short_tile_frac}, enhance={self.enhance!r})")
+                f"short_tile_frac={self.short_tile_frac}, fine_face={self.fine_face}, "
+                f"fine_px={self.fine_px}, enhance={self.enhance!r})")
