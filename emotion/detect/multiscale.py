@@ -113,8 +113,10 @@ class MultiScaleBlazeFace:
                  enhance: str | None = None, fine_face: float = 0.02, fine_px: float = 13.0,
                  fine_overlap: float = 0.25, fine_score: float = 0.3, fine_max: float = 0.06,
                  verify_context: float = 2.0, small_context: float = 3.5,
-                 propose_score: float | None = None) -> None:
+                 propose_score: float | None = None, mid_score: float = 0.2, mid_max: float = 0.15) -> None:
         self.propose_score = None if propose_score is None else float(propose_score)
+        self.mid_score = float(mid_score)
+        self.mid_max = float(mid_max)
         if num_threads is None:
             from emotion.config import CONFIG
 
@@ -183,25 +185,45 @@ class MultiScaleBlazeFace:
         if self.tile_frac > 0 and longer >= MIN_SIDE_FULL_TILES:
             side = max(self.tile_frac * short_side, 192)
             if side < 0.75 * longer:
-                low = self.full.min_score if self.propose_score is None else min(self.propose_score,
-                                                                                    self.full.min_score)
+                low = min(self.full.min_score, self._mid_floor())
+                if self.propose_score is not None:
+                    low = min(low, self.propose_score)
                 b, k, s = self._full_tiles.run(bgr, min(side, short_side), self.tile_overlap, low)
                 strong = s >= self.full.min_score
                 out.append(("tiles", b[strong], k[strong], s[strong]))
                 # weak small faces are proposals: kept only when confirmed on an upscaled crop
-                small = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) < self.fine_max * short_side
-                weak = ~strong & small
+                small = self._sides(b) < self.fine_max * short_side
+                weak = ~strong & small & (s >= (self.full.min_score if self.propose_score is None
+                                                 else self.propose_score))
                 out.append(("proposals", b[weak], k[weak], s[weak]))
+                mid = ~strong & self._mid(b, s, short_side)
+                out.append(("mid_tiles", b[mid], k[mid], s[mid]))
         fine = self.fine_window(width, height)
         if fine > 0:
-            b, k, s = self._fine_tiles.run(bgr, fine, self.fine_overlap, self.fine_score)
-            small = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) < self.fine_max * short_side
+            b, k, s = self._fine_tiles.run(bgr, fine, self.fine_overlap, min(self.fine_score, self._mid_floor()))
+            small = (self._sides(b) < self.fine_max * short_side) & (s >= self.fine_score)
             out.append(("fine", b[small], k[small], s[small]))
+            mid = self._mid(b, s, short_side)
+            out.append(("mid_fine", b[mid], k[mid], s[mid]))
         if self.short_tile_frac > 0 and longer >= MIN_SIDE_SHORT_TILES:
             # tiles over the image padded by a quarter tile: a face cut by the image border sits in
             # an edge tile with grey room around it, as in the padded whole-image pass
             out.append(("stiles", *self._short_tile_pass(bgr)))
         return out
+
+    @staticmethod
+    def _sides(b: np.ndarray) -> np.ndarray:
+        return np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+
+    def _mid_floor(self) -> float:
+        return self.mid_score if self.mid_max > self.fine_max else 1.0
+
+    def _mid(self, b: np.ndarray, s: np.ndarray, short_side: int) -> np.ndarray:
+        """Mask of weak mid-size faces (`fine_max` .. `mid_max` of the shorter side, score >= `mid_score`):
+        proposals that the confirmation step judges (see the class docstring)."""
+        sides = self._sides(b)
+        return ((sides >= self.fine_max * short_side) & (sides < self.mid_max * short_side)
+                & (s >= self.mid_score))
 
     def _short_tile_pass(self, bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Short-range tiles over the image padded by a quarter tile: a face cut by the image border
