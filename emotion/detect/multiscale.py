@@ -28,7 +28,8 @@ one, see `_short_tile_pass`), and every tile pass runs through the interpreter i
 (`emotion.detect.tiling`). All detections go through one non-maximum suppression (IoU 0.3,
 MediaPipe's weighted blending), so a face seen by several passes is reported once; then each
 detection below ``verify_below`` must be found again by the short-range model on a grey-padded crop
-around it (3.5x its size for small faces, so that the face is ~28 % of that model's input; 2x else),
+around it (3.5x its size for small faces the crop upscales, so that the face is ~28 % of that model's
+input; 2x else),
 all crops in one batch. That check is what keeps the low fine threshold from adding false faces.
 The settings were chosen on the first half (by person) of wild_dev and on the scale sweep
 (`emotion.bench.scales`); see `emotion.detect.__init__` for the figures.
@@ -98,6 +99,9 @@ class MultiScaleBlazeFace:
     num_threads: LiteRT threads of every pass (None: AppConfig.detector_threads, 2).
     propose_score: when set, coarse-tile detections from this score up that are small (< `fine_max`)
         are kept as proposals, each confirmed like a weak face (measured: no gain; off).
+    mid_score / mid_max: weak coarse- and fine-tile faces from `fine_max` to `mid_max` of the shorter
+        side scoring >= `mid_score` are proposals, confirmed at `verify_context` (faces of ~10 % fell
+        between the coarse full-range tiles and the short-range tiles); mid_max <= fine_max: off.
     max_faces: keep at most this many (highest score) faces; None = all.
     """
 
