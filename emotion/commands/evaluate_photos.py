@@ -39,24 +39,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="enhanced image for detection only, or also landmarks and classifier")
 
 
-def build_analyzer(detector: str | None, classifier: str | None, enhance: str | None):
-    """The engine's Analyzer; its detector rebuilt with the enhancement mode when it takes one."""
+def build_analyzer(detector: str | None, classifier: str | None):
+    """The engine's (shared, cached) Analyzer with this detector and classifier."""
     from emotion import pipeline
-    from emotion.detect import create_detector
 
     kw = {"classifier": classifier} if classifier else {}
-    analyzer = pipeline.get_analyzer(detector, "Dlib", **kw)
-    if enhance is not None:
-        try:
-            det = create_detector(analyzer.detector_name, enhance=enhance)
-        except TypeError:  # this detector has no enhancement of its own: the command enhances
-            return analyzer, False
-        import copy
-
-        analyzer = copy.copy(analyzer)  # the registry's shared Analyzer keeps its detector
-        analyzer.detector = det
-        return analyzer, True
-    return analyzer, True
+    return pipeline.get_analyzer(detector, "Dlib", **kw)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None:
         items = items[: max(0, args.limit)]
     try:
-        analyzer, detector_enhances = build_analyzer(args.detector, args.classifier, args.enhance)
+        analyzer = build_analyzer(args.detector, args.classifier)
     except (ValueError, RuntimeError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -84,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: no emotion classifier: {analyzer.classifier_error}", file=sys.stderr)
         return 2
     mode = args.enhance or getattr(analyzer.detector, "enhance", "off")
-    own_enhance = args.enhance_scope == "all" or not detector_enhances
+    # scope "detect": the Analyzer enhances the detector's copy (as the Photo page does with the user's
+    # setting); scope "all": the enhanced image feeds every stage
+    whole = args.enhance is not None and args.enhance_scope == "all"
     print(f"engine: detector={analyzer.detector_name} classifier={analyzer.classifier_name} "
           f"people={args.people} dark={args.dark or 'no'} enhance={mode} scope={args.enhance_scope}")
     k = len(EMOTIONS)
@@ -103,9 +93,9 @@ def run(args: argparse.Namespace) -> int:
         if args.dark:
             bgr = darken(bgr, args.dark, seed=i)
         t0 = time.perf_counter()
-        if own_enhance and args.enhance is not None:
+        if whole:
             bgr = enhance_image(bgr, args.enhance)
-        faces = analyzer.analyze(bgr, recognize=False)
+        faces = analyzer.analyze(bgr, recognize=False, enhance=None if whole else args.enhance)
         times.append((time.perf_counter() - t0) * 1000)
         faces = [f for f in faces if f.scores is not None]
         if not faces:
