@@ -141,3 +141,39 @@ def test_settings_security_lists_sign_ins_and_deletes_face_data(env):
     ok(at)
     assert env["store"].face_factor(env["face"].id) is None
     assert env["store"].face_embeddings(env["face"].id).shape == (0, 128)
+
+
+class _PassedRun:
+    """Stands in for the camera's challenge run once it has passed (the camera itself is in
+    tests/e2e/test_faceauth_signin.py): the page must sign the user in from its own run."""
+
+    def __init__(self, challenge):
+        from types import SimpleNamespace
+
+        from emotion.faceauth.challenge import PASSED
+
+        self.challenge = challenge
+        self.stopped = False
+        self._status = SimpleNamespace(state=PASSED, reason=None, calibrating=False, action=None, step=2,
+                                       frames_used=12)
+
+    def snapshot(self):
+        return self._status
+
+    def stop(self):
+        self.stopped = True
+
+
+def test_a_passed_face_check_signs_in_once_and_is_audited_once(env):
+    from ui.faceauth_step import SESSION_KEY
+
+    at = _password(_app(), "faye")
+    run = _PassedRun(at.session_state[SESSION_KEY].challenge)
+    at.session_state[SESSION_KEY] = run
+    at.run()
+    assert ok(at).session_state["auth_user"]["name"] == "faye"
+    assert run.stopped
+    at.switch_page("pages/photo.py")  # registered now (raises while the step waits)
+    at.run()  # later runs do not audit the sign-in again
+    events = env["store"].recent_signins(env["face"].id)
+    assert [(e.result, e.method) for e in events] == [("success", "password+face")]
