@@ -84,13 +84,16 @@ def _collapse_sidebar(page) -> None:
 
 def _expand_sidebar(page) -> None:
     nav = page.locator('[data-testid="stSidebarNav"]')
-    deadline = time.time() + 10
+    deadline = time.time() + 60
     while time.time() < deadline:
         if nav.count() and nav.first.is_visible():
             return
         button = page.locator('[data-testid="stExpandSidebarButton"]')
         if button.count() and button.first.is_visible():
-            button.first.click()
+            try:  # a rerun can replace the button while it is clicked: find it again
+                button.first.click(timeout=3_000)
+            except Exception:  # noqa: BLE001 - playwright's TimeoutError
+                pass
         time.sleep(0.4)
     raise AssertionError("the sidebar could not be opened again")
 
