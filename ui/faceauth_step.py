@@ -103,11 +103,9 @@ def render(pending: dict) -> None:
     session = st.session_state.get(SESSION_KEY) or _new_session(store, user["id"])
     status = session.snapshot()
     if status is not None and status.state == PASSED:
-        # signed in here, in a full run of the page, never inside the fragment's own run: the
-        # session is cleared and the app reruns with its signed-in pages from a whole-page run
-        if not st.session_state.get(RECORDED_KEY):
-            st.session_state[RECORDED_KEY] = True
-            signin.face_step_passed(store, user["id"], user_agent=user_agent())
+        # signed in here, in a full run of the page, never inside the fragment's own run; _finish
+        # clears the session and reruns, so this is reached once per passed check
+        signin.face_step_passed(store, user["id"], user_agent=user_agent())
         _finish(user, flash=t("fa_step_passed"))
     st.write(t("fa_step_intro"))
     st.markdown("\n".join(f"{i}. {t('fa_action_' + a)}" for i, a in enumerate(session.challenge.actions, 1)))
