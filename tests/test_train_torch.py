@@ -177,3 +177,18 @@ def test_augmentation_changes_every_image_within_range():
     # seeded: the same generator seed gives the same batch
     again = augment(imgs, make_config(), torch.Generator().manual_seed(0))
     assert torch.equal(out, again)
+
+
+def test_lowres_augmentation_blurs_the_chosen_images_only():
+    import torch
+
+    from emotion.train.torch_aug import augment
+
+    imgs = torch.from_numpy(np.random.default_rng(4).integers(0, 256, (8, 48, 48), dtype=np.uint8))
+    every = augment(imgs, _no_aug(aug_lowres_prob=1.0, aug_lowres_min=12), torch.Generator().manual_seed(0))
+    # a down-and-up resample of noise loses detail: each image's pixel-to-pixel variation drops
+    def roughness(t):
+        return (t[:, :, 1:].float() - t[:, :, :-1].float()).abs().mean(dim=(1, 2))
+    assert bool((roughness(every) < 0.8 * roughness(imgs)).all())
+    none = augment(imgs, _no_aug(aug_lowres_prob=0.0), torch.Generator().manual_seed(0))
+    assert int((none.int() - imgs.int()).abs().max()) <= 1

@@ -8,6 +8,8 @@ time gives it: :func:`emotion.classify.fer_cnn.preprocess` is applied afterwards
   pixels, a few per cent of scale) this jitter covers;
 * photometry: gamma, contrast and brightness jitter, an occasional 3x3 blur (photos are resampled from
   any resolution);
+* resolution: an optional downscale to a random side (one per batch) and back, for the small faces of
+  group photos and tight low-resolution crops whose 48 px crop is an upsampled 20-40 px face;
 * random erasing: a rectangle of noise per chosen image, built with broadcast masks.
 
 All random numbers come from the ``torch.Generator`` passed in (its state is checkpointed).
@@ -39,6 +41,17 @@ def _blur3(x: torch.Tensor) -> torch.Tensor:
     x = (p[..., :-2] + 2 * p[..., 1:-1] + p[..., 2:]) * 0.25
     p = torch.cat([x[..., :1, :], x, x[..., -1:, :]], dim=2)
     return (p[..., :-2, :] + 2 * p[..., 1:-1, :] + p[..., 2:, :]) * 0.25
+
+
+def _lowres(x: torch.Tensor, cfg, gen: torch.Generator) -> torch.Tensor:
+    """The chosen images go down to one random side (area average) and back up (bilinear), as a small
+    face in a photo does on its way to the run-time crop."""
+    n, _, h, w = x.shape
+    side = int(torch.randint(int(cfg.aug_lowres_min), h, (1,), generator=gen))
+    pick = (torch.rand(n, generator=gen) < cfg.aug_lowres_prob).to(x.device).view(n, 1, 1, 1)
+    small = F.interpolate(x, size=(side, side * w // h), mode="area")
+    back = F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False)
+    return torch.where(pick, back, x)
 
 
 def augment(images: torch.Tensor, cfg, gen: torch.Generator) -> torch.Tensor:
@@ -74,6 +87,8 @@ def augment(images: torch.Tensor, cfg, gen: torch.Generator) -> torch.Tensor:
         blurred = _blur3(x)
         pick = (torch.rand(n, generator=gen) < cfg.aug_blur_prob).to(device).view(n, 1, 1, 1)
         x = torch.where(pick, blurred, x)
+    if getattr(cfg, "aug_lowres_prob", 0.0) > 0 and cfg.aug_lowres_min < h:
+        x = _lowres(x, cfg, gen)
     x = x.clamp(0.0, 1.0)
 
     # --- random erasing ------------------------------------------------------------------------------

@@ -47,6 +47,8 @@ class TorchTrainConfig(JsonConfig):
     aug_contrast: float = 0.3
     aug_brightness: float = 0.1  # additive, fraction of the range
     aug_blur_prob: float = 0.15  # a 3x3 blur: run-time crops are resampled from photos of any size
+    aug_lowres_prob: float = 0.0  # downscale to aug_lowres_min..S px and back: faces of 20-40 px in photos
+    aug_lowres_min: int = 16
     aug_erase_prob: float = 0.4
     aug_erase_max_frac: float = 0.15
     # --- inference / selection ------------------------------------------------------------------------

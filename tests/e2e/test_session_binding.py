@@ -56,6 +56,10 @@ def test_second_browser_with_the_session_id_sees_the_login_page(tmp_path):
             ui.goto_page(victim, "Photo")
             ui.upload(victim, [str(photo)])
             assert seen, "the upload URL did not show the session id"
+            # the victim's analysis has finished (its annotated photo is shown): a takeover during a cold
+            # model load would queue the attacker's run behind it, which on a loaded machine took > 60 s
+            victim.locator('[data-testid="stMain"] [data-testid="stImage"]').first.wait_for(timeout=120_000)
+            ui.wait_idle(victim)
             session_id = seen[-1]
 
             attacker_ctx = browser.new_context(viewport={"width": 1300, "height": 900})
@@ -64,7 +68,12 @@ def test_second_browser_with_the_session_id_sees_the_login_page(tmp_path):
             attacker.goto(app.url + "/photo")
             ui.wait_idle(attacker)
             nav = attacker.locator('[data-testid="stSidebarNav"]')
-            nav.get_by_role("link", name=re.compile(r"^(Log in|Photo)$")).first.wait_for(timeout=60_000)
+            try:
+                nav.get_by_role("link", name=re.compile(r"^(Log in|Photo)$")).first.wait_for(timeout=60_000)
+            except Exception as exc:  # say what the attacker's page and the server showed
+                shown = attacker.locator("body").inner_text()
+                raise AssertionError(f"the second browser showed no navigation in 60 s ({exc.__class__.__name__}); "
+                                     f"its page:\n{shown[-1500:]}\nserver log:\n{app.log()[-3000:]}") from None
             ui.wait_idle(attacker)
             text = attacker.locator('[data-testid="stApp"]').inner_text()
             assert nav.get_by_role("link", name="Photo", exact=True).count() == 0, \
