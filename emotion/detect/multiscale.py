@@ -19,8 +19,9 @@ outside the picture): both were trained on faces with some context around them. 
    tile or a whole-image pass sees that face whole);
 4. the full-range model on *fine* tiles sized from the image so that a face of ``fine_face`` (2 %)
    of the shorter side is ``fine_px`` (13) px of model input (the coarse tiles make it ~10 px, where
-   the model misses most), kept from score ``fine_score`` (0.3) when narrower than ``fine_max``:
-   proposals, each confirmed below;
+   the model misses most), kept from score ``fine_score`` (0.08) when narrower than ``fine_max``:
+   proposals, each confirmed below (those under ``fine_keep``, 0.3, more strictly and at most
+   ``max_faint`` of them);
 5. the short-range model on tiles of ``short_tile_frac`` of the shorter side (faces of ~10-35 %).
 
 The full-range tile passes resize the image once (the short-range tiles are letterboxed one by
