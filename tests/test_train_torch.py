@@ -179,7 +179,7 @@ def test_augmentation_changes_every_image_within_range():
     assert torch.equal(out, again)
 
 
-def test_lowres_augmentation_blurs_the_chosen_images_only():
+def test_lowres_augmentation_blurs_when_on_and_changes_nothing_when_off():
     import torch
 
     from emotion.train.torch_aug import augment
