@@ -56,8 +56,9 @@ def test_second_browser_with_the_session_id_sees_the_login_page(tmp_path):
             ui.goto_page(victim, "Photo")
             ui.upload(victim, [str(photo)])
             assert seen, "the upload URL did not show the session id"
-            # the victim's analysis has finished (its annotated photo is shown). A takeover during the cold
-            # model load queues the attacker's run behind it: the likely cause of a loaded CI run where the
+            # the victim's analysis has finished (its annotated photo is shown). During a takeover in the
+            # middle of the cold model load, the attacker's run starts at once but shares the session and
+            # the cached resources with the stopping one: the likely cause of a loaded CI run where the
             # attacker's page showed no navigation for 60 s (it never failed here, so not proven)
             victim.locator('[data-testid="stMain"] [data-testid="stImage"]').first.wait_for(timeout=120_000)
             ui.wait_idle(victim)
