@@ -177,3 +177,23 @@ def test_faint_small_faces_are_confirmed_proposals(default):
 
         assert found(default), f"case {i}: the 5 % face was not found"
         assert not found(before), f"case {i}: the old fine threshold found it too (the test shows nothing)"
+
+
+def test_faint_faces_never_blend_into_a_stronger_proposal():
+    """deepface_testset/img1.jpg as the Photo page sees it (a 1600 px copy): a poster at the left edge
+    gives a fine-tile face of 0.31 and faint ones (0.09-0.17) on top of it. Blended together, their box
+    moved onto a spot that the confirmation passed: a second, false face. Faint faces only add regions
+    where no stronger fine face lies, so the portrait has one face."""
+    from emotion import pipeline
+    from emotion.detect.multiscale import MultiScaleBlazeFace
+    from emotion.imageio import load_image
+
+    img = load_image(real_photo("deepface_testset/img1.jpg"))
+
+    def faces(detector) -> int:
+        analyzer = pipeline.Analyzer()  # the default engine, with this detector on this instance only
+        analyzer.detector = detector
+        return len(analyzer.analyze(img, gallery=[], max_side=1600))
+
+    assert faces(MultiScaleBlazeFace()) == 1
+    assert faces(MultiScaleBlazeFace(faint_alone=False)) == 2, "the blend no longer makes the false face"

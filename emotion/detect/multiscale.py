@@ -109,6 +109,10 @@ class MultiScaleBlazeFace:
         `weak_verify_score` (0.7, stricter than `verify_score`); only the `max_faint` best are judged,
         which bounds the cost on textured images (seeds 0-2 of the scale sweep chose these, seeds 3-4
         confirmed: 5 % found 87.5-97.5 % -> 97.5 %, 2 % 52-62 % -> 57-65 %, no extra detections).
+    faint_alone: a faint face is dropped where it overlaps a fine face at `fine_keep`: blended into it by
+        the NMS, faint ones moved a poster's 0.31 proposal in deepface_testset's img1 onto a spot the
+        confirmation passed (a false second face in the browser journey); True keeps the old result
+        wherever the old threshold saw something.
     mid_verify_score: the confirmation score asked of such proposals (merged score below full range's
         own threshold) at 2x context; stricter than `verify_score` (textures such as a helmet's
         reflection reach 0.6-0.65 there, real faces of ~10 % >= 0.75).
@@ -129,7 +133,8 @@ class MultiScaleBlazeFace:
                  verify_context: float = 2.0, small_context: float = 3.5,
                  propose_score: float | None = None, mid_score: float = 0.2, mid_max: float = 0.15,
                  mid_verify_score: float = 0.7, fine_keep: float = 0.3,
-                 weak_verify_score: float = 0.7, max_faint: int | None = 24) -> None:
+                 weak_verify_score: float = 0.7, max_faint: int | None = 24, faint_alone: bool = True) -> None:
+        self.faint_alone = bool(faint_alone)
         self.max_faint = max_faint
         self.fine_keep = float(fine_keep)
         self.weak_verify_score = float(weak_verify_score)
@@ -222,6 +227,18 @@ class MultiScaleBlazeFace:
         if fine > 0:
             b, k, s = self._fine_tiles.run(bgr, fine, self.fine_overlap, min(self.fine_score, self._mid_floor()))
             small = (self._sides(b) < self.fine_max * short_side) & (s >= self.fine_score)
+            if self.faint_alone:
+                # a faint face only where no fine face at `fine_keep` lies: it adds regions, never
+                # blends into (and moves) a stronger proposal's box
+                strong = small & (s >= self.fine_keep)
+                faint = small & ~strong
+                if faint.any() and strong.any():
+                    from emotion.detect.blazeface import _iou
+
+                    sb = b[strong]
+                    for i in np.nonzero(faint)[0]:
+                        if np.any(_iou(b[i], sb) > 0.0):
+                            small[i] = False
             out.append(("fine", b[small], k[small], s[small]))
             mid = self._mid(b, s, short_side)
             out.append(("mid_fine", b[mid], k[mid], s[mid]))
