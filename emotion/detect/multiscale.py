@@ -43,7 +43,7 @@ import cv2
 import numpy as np
 
 from emotion.detect.base import as_bgr
-from emotion.detect.blazeface import NMS_IOU, BlazeFaceDetector, detect_with, drop_cut, letterbox, nms
+from emotion.detect.blazeface import NMS_IOU, BlazeFaceDetector, _iou, detect_with, drop_cut, letterbox, nms
 from emotion.records import Detection
 
 #: grey of the padding border (BGR): neutral for both models
@@ -234,12 +234,9 @@ class MultiScaleBlazeFace:
                 strong = small & (s >= self.fine_keep)
                 faint = small & ~strong
                 if faint.any() and strong.any():
-                    from emotion.detect.blazeface import _iou
-
                     sb = b[strong]
                     for i in np.nonzero(faint)[0]:
-                        if np.any(_iou(b[i], sb) > 0.0):
-                            small[i] = False
+                        small[i] = not np.any(_iou(b[i], sb) > 0.0)
             out.append(("fine", b[small], k[small], s[small]))
             mid = self._mid(b, s, short_side)
             out.append(("mid_fine", b[mid], k[mid], s[mid]))
