@@ -192,3 +192,48 @@ def test_lowres_augmentation_blurs_when_on_and_changes_nothing_when_off():
     assert bool((roughness(every) < 0.8 * roughness(imgs)).all())
     none = augment(imgs, _no_aug(aug_lowres_prob=0.0), torch.Generator().manual_seed(0))
     assert int((none.int() - imgs.int()).abs().max()) <= 1
+
+
+def test_kd_loss_is_zero_on_the_teacher_and_pulls_towards_it():
+    import torch
+
+    from emotion.train.torch_teacher import kd_loss
+
+    teacher = torch.log_softmax(torch.tensor([[2.0, 0.1, -1.0, 0.5, 0.0, -0.5, 1.0]]), 1)
+    same = teacher + 3.0  # logits equal up to a constant: the same distribution
+    assert abs(float(kd_loss(same, teacher, 2.0))) < 1e-6
+    student = torch.zeros(1, 7, requires_grad=True)
+    loss = kd_loss(student, teacher, 2.0)
+    assert float(loss) > 0.05
+    loss.backward()
+    # gradient descent raises the logits the teacher prefers and lowers the others
+    assert int((-student.grad).argmax()) == int(teacher.argmax()) == 0
+    assert int((-student.grad).argmin()) == int(teacher.argmin()) == 2
+
+
+def test_distillation_makes_the_student_agree_with_the_teacher(small_fer, tmp_path):
+    """The same seeded run on faces whose labels were shuffled, with and without the teacher's term.
+    Without it the network learns the shuffled labels; with it (kd_weight 1, labels ignored) it
+    answers as the teacher does on most of its faces."""
+    from emotion.train import data as fdata
+    from emotion.train.torch_teacher import OnnxTeacher
+
+    crops, labels = fdata.load_split("train", small_fer)
+    shuffled = tmp_path / "shuffled"
+    shuffled.mkdir()
+    _write_npz_xz(shuffled / fdata.TRAIN_FILE, crops, np.random.default_rng(3).permutation(labels))
+    _write_npz_xz(shuffled / fdata.VAL_FILE, *fdata.load_split("val", small_fer))
+    teacher_file = config.MODELS_DIR / fer_vgg.MODEL_FILE
+    x = fernet.preprocess(crops)[:, None]
+    wanted = OnnxTeacher(teacher_file).log_probs(x).argmax(1)
+
+    def agreement(**kd) -> float:
+        cfg = _no_aug(epochs=15, batch_size=32, lr=0.05, stage_dropout=(0.0,) * 4, head_dropout=0.0, **kd)
+        run = tmp_path / ("kd" if kd else "plain")
+        torch_train.train(cfg, run, shuffled, log=lambda m: None)
+        model, _, _ = torch_export.load_run_model(run / "last.pt")
+        return float((torch_export.torch_probs(model, x).argmax(1) == wanted).mean())
+
+    plain = agreement()
+    taught = agreement(teacher_onnx=str(teacher_file), kd_weight=1.0, kd_temperature=2.0)
+    assert taught > 0.45 and taught > plain + 0.2, (taught, plain)

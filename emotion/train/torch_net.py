@@ -59,6 +59,10 @@ class TorchTrainConfig(JsonConfig):
     channels_last: bool = True
     # --- start -------------------------------------------------------------------------------------
     init_onnx: str = ""  # start from this ONNX model of the same architecture (emotion.train.torch_init)
+    # --- distillation (emotion.train.torch_teacher) -----------------------------------------------------
+    teacher_onnx: str = ""  # an exported model whose softened probabilities the network also learns
+    kd_weight: float = 0.0  # share of the teacher's term in the loss (0: labels only)
+    kd_temperature: float = 2.0
     # --- reproducibility ----------------------------------------------------------------------------
     seed: int = 1
     extra: dict = field(default_factory=dict)
