@@ -42,7 +42,8 @@ class AppConfig:
     #: the recogniser (EMOTION_RECOGNIZER)
     recognizer: str = "Dlib"
     #: the emotion classifier (EMOTION_CLASSIFIER; "fernet" is read as "fer_cnn"): fer_vgg, round 2, beat
-    #: fer_cnn on FER2013 PublicTest (64.2 vs 62.2 %) and on real photos (wild_dev 54.4 vs 53.6 %)
+    #: fer_cnn on FER2013 PublicTest (64.2 vs 62.2 %) and on real photos (wild_dev 54.4 vs 53.6 %); since
+    #: round 6 its photo path averages fer_vgg.onnx with fer_kd.onnx (65.0 %, wild_dev 55.2 %)
     classifier: str = "fer_vgg"
     #: Dlib recogniser's match distance (EMOTION_RECOGNITION_THRESHOLD), measured by tools/measure_threshold.py
     recognition_threshold: float = 0.40

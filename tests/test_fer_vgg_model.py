@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
+from emotion import config
 from emotion.classify import fer_vgg
 from emotion.records import EMOTIONS
 from tests.photos import PHOTOS, real_photo
@@ -84,3 +85,18 @@ def test_flip_tta_is_on_for_photos_and_mirror_invariant():
     assert clf.tta
     crops = np.random.default_rng(4).integers(0, 256, (3, 48, 48), dtype=np.uint8)
     np.testing.assert_allclose(clf.predict(crops), clf.predict(crops[:, :, ::-1]), atol=1e-5)
+
+
+def test_photo_path_averages_fer_vgg_and_its_distilled_partner():
+    """The float32 photo classifier is the mean of fer_vgg.onnx and fer_kd.onnx (each with flip TTA);
+    the live path's int8 file and an explicit candidate file stay single networks."""
+    _need_model()
+    assert (config.MODELS_DIR / fer_vgg.PARTNER_FILE).is_file(), "models/fer_kd.onnx is shipped"
+    crops = np.random.default_rng(5).integers(0, 256, (4, 48, 48), dtype=np.uint8)
+    pair = fer_vgg.FerVggClassifier()
+    assert [p.name for p in pair.member_paths] == [fer_vgg.MODEL_FILE, fer_vgg.PARTNER_FILE]
+    first = fer_vgg.FerVggClassifier(partner=False).predict(crops)
+    second = fer_vgg.FerVggClassifier(model_file=config.MODELS_DIR / fer_vgg.PARTNER_FILE).predict(crops)
+    assert np.abs(first - second).max() > 0.01, "the two networks should differ"
+    np.testing.assert_allclose(pair.predict(crops), 0.5 * (first + second), atol=1e-5)
+    assert len(fer_vgg.FerVggClassifier(int8=True).member_paths) == 1

@@ -1,6 +1,6 @@
 """The round-2 FER2013 emotion model ("fer_vgg", trained in PyTorch), run with ONNX Runtime.
 
-Weights: ``fer_vgg.onnx`` (float32, the photo path, with flip TTA) and ``fer_vgg.int8.onnx`` (static int8,
+Weights: ``fer_vgg.onnx`` (float32, the photo path, with flip TTA, averaged with ``fer_kd.onnx`` when present) and ``fer_vgg.int8.onnx`` (static int8,
 QDQ: a live-path candidate, one forward pass) in :data:`emotion.config.MODELS_DIR`, with ``fer_vgg.json``
 beside them (configuration, per-epoch history, measured figures). Trained by ``python -m emotion train``
 and written by :mod:`emotion.train.torch_export` (see models/README.md). Same input as fernet: the
@@ -18,6 +18,9 @@ from emotion.classify.onnx_base import OnnxEmotionClassifier
 MODEL_FILE = "fer_vgg.onnx"
 INT8_FILE = "fer_vgg.int8.onnx"
 META_FILE = "fer_vgg.json"
+#: the photo path's second network (round 6): the same architecture distilled from ``fer_r4.onnx``;
+#: when it lies beside ``fer_vgg.onnx`` the float32 classifier averages the two (see models/README.md)
+PARTNER_FILE = "fer_kd.onnx"
 INPUT_SIZE = 48
 
 
@@ -38,13 +41,16 @@ class FerVggClassifier(OnnxEmotionClassifier):
 
     ``int8``: the quantised file (no TTA by default: the live path spends one pass). ``tta``: also
     classify the mirrored crop and average (default: on for float32, as in the metadata; off for int8).
-    ``model_file``: any other ONNX file with the same input/output (candidates in evaluate)."""
+    ``model_file``: any other ONNX file with the same input/output (candidates in evaluate), alone.
+    ``partner``: the float32 classifier also runs ``fer_kd.onnx`` (when present) and averages the two
+    (the photo path: on FER2013 PublicTest and on real photos the pair beats either network alone);
+    never for int8 or a ``model_file``."""
 
     input_size = INPUT_SIZE
     preprocess = staticmethod(preprocess)
 
     def __init__(self, models_dir: str | Path | None = None, *, int8: bool = False, tta: bool | None = None,
-                 threads: int | None = None, model_file: str | Path | None = None):
+                 threads: int | None = None, model_file: str | Path | None = None, partner: bool = True):
         path = Path(model_file) if model_file else model_path(models_dir, int8=int8)
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing: train it with `python -m emotion train` and export "
@@ -54,3 +60,6 @@ class FerVggClassifier(OnnxEmotionClassifier):
         default_tta = False if int8 else bool(self.metadata.get("tta_flip", True))
         self.tta = default_tta if tta is None else bool(tta)
         self._open(path, threads)
+        second = path.parent / PARTNER_FILE
+        if partner and not int8 and not model_file and second.is_file():
+            self._add_member(second)

@@ -40,6 +40,17 @@ class OnnxEmotionClassifier:
         self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
         self._input = self._session.get_inputs()[0].name
         self.path = path
+        self._opts = opts
+        self._members = [(self._session, self._input)]
+        self.member_paths = [path]
+
+    def _add_member(self, path: Path) -> None:
+        """Average ``path`` (same input and output) with the file opened by :meth:`_open`."""
+        import onnxruntime as ort
+
+        session = ort.InferenceSession(str(path), sess_options=self._opts, providers=["CPUExecutionProvider"])
+        self._members.append((session, session.get_inputs()[0].name))
+        self.member_paths.append(Path(path))
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
         crops = as_crop_batch(crops, self.input_size)
@@ -49,7 +60,8 @@ class OnnxEmotionClassifier:
         x = self.preprocess(crops)[:, None]  # (N, 1, S, S)
         if self.tta:
             x = np.concatenate([x, x[..., ::-1]], axis=0)
-        p = self._session.run(None, {self._input: np.ascontiguousarray(x)})[0]
+        x = np.ascontiguousarray(x)
+        p = sum(session.run(None, {name: x})[0] for session, name in self._members) / len(self._members)
         if self.tta:
             p = 0.5 * (p[:n] + p[n:])
         p = p.astype(np.float32, copy=False)
