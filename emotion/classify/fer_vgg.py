@@ -1,10 +1,11 @@
 """The round-2 FER2013 emotion model ("fer_vgg", trained in PyTorch), run with ONNX Runtime.
 
-Weights: ``fer_vgg.onnx`` (float32, the photo path, with flip TTA, averaged with ``fer_kd.onnx`` when present) and ``fer_vgg.int8.onnx`` (static int8,
-QDQ: a live-path candidate, one forward pass) in :data:`emotion.config.MODELS_DIR`, with ``fer_vgg.json``
-beside them (configuration, per-epoch history, measured figures). Trained by ``python -m emotion train``
-and written by :mod:`emotion.train.torch_export` (see models/README.md). Same input as fernet: the
-FER-framed 48x48 crop through :func:`emotion.classify.fer_cnn.preprocess`. numpy + onnxruntime only.
+Weights: ``fer_vgg.onnx`` (float32, the photo path, with flip TTA, averaged with ``fer_kd.onnx`` when
+present) and ``fer_vgg.int8.onnx`` (static int8, QDQ: a live-path candidate, one forward pass) in
+:data:`emotion.config.MODELS_DIR`, with ``fer_vgg.json`` beside them (configuration, per-epoch history,
+measured figures). Trained by ``python -m emotion train`` and written by :mod:`emotion.train.torch_export`
+(see models/README.md). Same input as fernet: the FER-framed 48x48 crop through
+:func:`emotion.classify.fer_cnn.preprocess`. numpy + onnxruntime only.
 """
 from __future__ import annotations
 
