@@ -216,7 +216,7 @@ def test_distillation_makes_the_student_agree_with_the_teacher(small_fer, tmp_pa
     Without it the network learns the shuffled labels; with it (kd_weight 1, labels ignored) it
     answers as the teacher does on most of its faces."""
     from emotion.train import data as fdata
-    from emotion.train.torch_teacher import OnnxTeacher
+    from emotion.train.torch_teacher import load_teacher
 
     crops, labels = fdata.load_split("train", small_fer)
     shuffled = tmp_path / "shuffled"
@@ -225,7 +225,7 @@ def test_distillation_makes_the_student_agree_with_the_teacher(small_fer, tmp_pa
     _write_npz_xz(shuffled / fdata.VAL_FILE, *fdata.load_split("val", small_fer))
     teacher_file = config.MODELS_DIR / fer_vgg.MODEL_FILE
     x = fernet.preprocess(crops)[:, None]
-    wanted = OnnxTeacher(teacher_file).log_probs(x).argmax(1)
+    wanted = load_teacher(teacher_file).predict(crops).argmax(1)
 
     def agreement(**kd) -> float:
         cfg = _no_aug(epochs=15, batch_size=32, lr=0.05, stage_dropout=(0.0,) * 4, head_dropout=0.0, **kd)

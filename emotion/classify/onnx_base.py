@@ -37,15 +37,14 @@ class OnnxEmotionClassifier:
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
-        self._input = self._session.get_inputs()[0].name
-        self.path = path
         self._opts = opts
-        self._members = [(self._session, self._input)]
-        self.member_paths = [path]
+        self._members: list = []
+        self.member_paths: list[Path] = []
+        self._add_member(path)
+        self.path = path
 
     def _add_member(self, path: Path) -> None:
-        """Average ``path`` (same input and output) with the file opened by :meth:`_open`."""
+        """Open ``path`` (same input and output as the first file); `predict` averages all members."""
         import onnxruntime as ort
 
         session = ort.InferenceSession(str(path), sess_options=self._opts, providers=["CPUExecutionProvider"])

@@ -224,7 +224,7 @@ def train(cfg, run_dir: Path, data_dir=None, *, resume: bool = False, limit: int
     from emotion.train.evaluate import metrics
     from emotion.train.torch_aug import augment
     from emotion.train.torch_net import TorchTrainConfig, count_macs, count_params
-    from emotion.train.torch_teacher import kd_loss
+    from emotion.train.torch_teacher import kd_loss, load_teacher, teacher_log_probs
 
     run_dir.mkdir(parents=True, exist_ok=True)
     last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
@@ -305,14 +305,12 @@ def train(cfg, run_dir: Path, data_dir=None, *, resume: bool = False, limit: int
 
     teacher = None
     if cfg.teacher_onnx and cfg.kd_weight > 0:
-        from emotion.train.torch_teacher import OnnxTeacher
-
-        teacher = OnnxTeacher(cfg.teacher_onnx, threads=cfg.threads)
+        teacher = load_teacher(cfg.teacher_onnx, threads=cfg.threads)
         log(f"distilling {teacher.path.name}: weight {cfg.kd_weight}, temperature {cfg.kd_temperature}")
 
     def train_step(idx) -> tuple[float, int]:
-        xb = augment(x_tr_t[idx].to(device), cfg, gen)
-        xb = torch.from_numpy(fernet.preprocess(xb.cpu().numpy())).unsqueeze(1).to(device)
+        crops = augment(x_tr_t[idx].to(device), cfg, gen).cpu().numpy()
+        xb = torch.from_numpy(fernet.preprocess(crops)).unsqueeze(1).to(device)
         if cfg.channels_last:
             xb = xb.contiguous(memory_format=torch.channels_last)
         yb = y_tr_t[idx].to(device)
@@ -320,7 +318,7 @@ def train(cfg, run_dir: Path, data_dir=None, *, resume: bool = False, limit: int
             logits = model(xb)
         loss = F.cross_entropy(logits.float(), yb, weight=weights, label_smoothing=cfg.label_smoothing)
         if teacher is not None:
-            t_logp = torch.from_numpy(teacher.log_probs(xb.float().cpu().numpy())).to(device)
+            t_logp = teacher_log_probs(teacher, crops).to(device)
             loss = (1 - cfg.kd_weight) * loss + cfg.kd_weight * kd_loss(logits.float(), t_logp, cfg.kd_temperature)
         opt.zero_grad(set_to_none=True)
         loss.backward()
