@@ -237,3 +237,24 @@ def test_distillation_makes_the_student_agree_with_the_teacher(small_fer, tmp_pa
     plain = agreement()
     taught = agreement(teacher_onnx=str(teacher_file), kd_weight=1.0, kd_temperature=2.0)
     assert taught > 0.45 and taught > plain + 0.2, (taught, plain)
+
+
+def test_a_teacher_of_several_models_is_their_weighted_average(small_fer):
+    """``teacher_onnx="A:3,B"`` teaches (3 * p_A + p_B) / 4; paths with a drive-like colon still parse."""
+    from emotion.classify.fer_vgg import FerVggClassifier
+    from emotion.train import data as fdata
+    from emotion.train.torch_teacher import load_teacher, parse_teacher_spec
+
+    assert parse_teacher_spec("a.onnx:3, b.onnx") == [("a.onnx", 3.0), ("b.onnx", 1.0)]
+    assert parse_teacher_spec("C:/m/a.onnx:0.5") == [("C:/m/a.onnx", 0.5)]
+    assert parse_teacher_spec("C:/m/a.onnx") == [("C:/m/a.onnx", 1.0)]
+    with pytest.raises(ValueError):
+        parse_teacher_spec(" , ")
+    crops = fdata.load_split("val", small_fer)[0][:40]
+    a, b = config.MODELS_DIR / fer_vgg.MODEL_FILE, config.MODELS_DIR / fer_vgg.PARTNER_FILE
+    pa, pb = (FerVggClassifier(model_file=f, tta=False).predict(crops) for f in (a, b))
+    assert float(np.abs(pa - pb).max()) > 0.05  # two different networks, so the weights matter
+    got = load_teacher(f"{a}:3,{b}").predict(crops)
+    np.testing.assert_allclose(got, (3 * pa + pb) / 4, atol=1e-6)
+    with pytest.raises(ValueError):
+        load_teacher(f"{a}:0")

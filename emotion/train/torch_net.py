@@ -60,7 +60,7 @@ class TorchTrainConfig(JsonConfig):
     # --- start -------------------------------------------------------------------------------------
     init_onnx: str = ""  # start from this ONNX model of the same architecture (emotion.train.torch_init)
     # --- distillation (emotion.train.torch_teacher) -----------------------------------------------------
-    teacher_onnx: str = ""  # an exported model whose softened probabilities the network also learns
+    teacher_onnx: str = ""  # exported model(s) the network also learns from: "A.onnx[:W],B.onnx[:W]"
     kd_weight: float = 0.0  # share of the teacher's term in the loss (0: labels only)
     kd_temperature: float = 2.0
     # --- reproducibility ----------------------------------------------------------------------------

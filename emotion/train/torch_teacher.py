@@ -1,7 +1,9 @@
-"""Knowledge distillation: a trained ONNX emotion model as the teacher of a training run.
+"""Knowledge distillation: trained ONNX emotion models as the teacher of a training run.
 
 ``teacher_onnx`` (in :class:`emotion.train.torch_net.TorchTrainConfig`) names an exported model of this
-project (any width); the engine's own classifier runs it (:func:`load_teacher`, one pass, no TTA).
+project (any width), or several separated by commas, each optionally ``FILE:WEIGHT``: the teacher is then
+their weighted average of probabilities (an ensemble teaches one network). The engine's own classifier
+runs each file (:func:`load_teacher`, one pass, no TTA).
 ``kd_weight`` mixes its softened probabilities into the loss:
 
     loss = (1 - kd_weight) * CE(labels) + kd_weight * T^2 * KL(teacher_T || student_T)
@@ -19,11 +21,45 @@ from pathlib import Path
 _EPS = 1e-7
 
 
-def load_teacher(path: str | Path, threads: int = 2):
-    """The engine's classifier on ``path`` alone: uint8 (N, 48, 48) crops -> (N, 7) probabilities."""
+class Teacher:
+    """Weighted average of the engine's classifiers: uint8 (N, 48, 48) crops -> (N, 7) probabilities."""
+
+    def __init__(self, members: list[tuple[object, float]]):
+        if not members or any(w <= 0 for _, w in members):
+            raise ValueError("a teacher needs at least one model, each with a positive weight")
+        self.members = members
+
+    @property
+    def name(self) -> str:
+        return " + ".join(f"{Path(c.path).name} x{w:g}" for c, w in self.members)
+
+    def predict(self, crops):
+        total = sum(w for _, w in self.members)
+        return sum(w * c.predict(crops) for c, w in self.members) / total
+
+
+def parse_teacher_spec(spec: str | Path) -> list[tuple[str, float]]:
+    """``"a.onnx:0.6, b.onnx"`` -> ``[("a.onnx", 0.6), ("b.onnx", 1.0)]``."""
+    out = []
+    for part in str(spec).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        path, sep, weight = part.rpartition(":")
+        if not sep or not weight.replace(".", "", 1).isdigit():
+            path, weight = part, "1"
+        out.append((path, float(weight)))
+    if not out:
+        raise ValueError(f"no teacher model in {spec!r}")
+    return out
+
+
+def load_teacher(spec: str | Path, threads: int = 2) -> Teacher:
+    """The engine's classifier on each file of ``spec`` (see :func:`parse_teacher_spec`), one pass."""
     from emotion.classify.fer_vgg import FerVggClassifier
 
-    return FerVggClassifier(model_file=path, tta=False, threads=threads)
+    return Teacher([(FerVggClassifier(model_file=path, tta=False, threads=threads), w)
+                    for path, w in parse_teacher_spec(spec)])
 
 
 def teacher_log_probs(teacher, crops):

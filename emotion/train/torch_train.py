@@ -306,7 +306,7 @@ def train(cfg, run_dir: Path, data_dir=None, *, resume: bool = False, limit: int
     teacher = None
     if cfg.teacher_onnx and cfg.kd_weight > 0:
         teacher = load_teacher(cfg.teacher_onnx, threads=cfg.threads)
-        log(f"distilling {teacher.path.name}: weight {cfg.kd_weight}, temperature {cfg.kd_temperature}")
+        log(f"distilling {teacher.name}: weight {cfg.kd_weight}, temperature {cfg.kd_temperature}")
 
     def train_step(idx) -> tuple[float, int]:
         crops = augment(x_tr_t[idx].to(device), cfg, gen).cpu().numpy()
