@@ -88,6 +88,14 @@ def test_trains_checkpoints_resumes_and_exports_a_matching_onnx(small_fer, tmp_p
     assert meta["onnx_parity_max_abs_diff"] < 1e-3
     assert json.loads((out / fer_vgg.META_FILE).read_text())["best_epoch"] == meta["best_epoch"]
     assert (out / fer_vgg.INT8_FILE).is_file() and "ship_for_live" in meta["int8"]
+    # int8 weights use 7 bits (reduce_range): no 16-bit saturation on CPUs without VNNI
+    import onnx
+    from onnx import numpy_helper
+
+    q_weights = [numpy_helper.to_array(t) for t in onnx.load(str(out / fer_vgg.INT8_FILE)).graph.initializer
+                 if t.data_type == onnx.TensorProto.INT8 and len(t.dims) == 4]
+    assert len(q_weights) == 4  # one per convolution of the tiny preset
+    assert max(int(np.abs(w.astype(np.int32)).max()) for w in q_weights) <= 64
 
     # the engine's classifier on uint8 crops == the PyTorch model (fp32) on the same preprocessing
     from emotion.train import data as fdata
