@@ -96,6 +96,13 @@ def test_trains_checkpoints_resumes_and_exports_a_matching_onnx(small_fer, tmp_p
                  if t.data_type == onnx.TensorProto.INT8 and len(t.dims) == 4]
     assert len(q_weights) == 4  # one per convolution of the tiny preset
     assert max(int(np.abs(w.astype(np.int32)).max()) for w in q_weights) <= 64
+    # `train --quantise FILE.onnx`: the int8 twin of any exported file, beside it, with both files' figures
+    cand = tmp_path / "cand.onnx"
+    cand.write_bytes((out / fer_vgg.MODEL_FILE).read_bytes())
+    figs = torch_export.quantise_file(cand, data_dir=small_fer, n_faces=40, log=lambda m: None)
+    assert (tmp_path / "cand.int8.onnx").is_file() and not figs["int8"]["tta"] and not figs["fp32"]["tta"]
+    assert figs["int8"]["n"] == figs["fp32"]["n"] == N_VAL
+    assert abs(figs["int8"]["accuracy"] - figs["fp32"]["accuracy"]) < 0.1
 
     # the engine's classifier on uint8 crops == the PyTorch model (fp32) on the same preprocessing
     from emotion.train import data as fdata

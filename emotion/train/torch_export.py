@@ -207,3 +207,25 @@ def quantise(fp32_path: Path, int8_path: Path, *, data_dir=None, n_faces: int = 
     finally:
         pre.unlink(missing_ok=True)
     return int8_path
+
+
+def quantise_file(fp32_path: Path, *, data_dir=None, n_faces: int = 500, seed: int = 1, log=print) -> dict:
+    """``python -m emotion train --quantise FILE.onnx``: FILE's int8 twin ``FILE.int8.onnx`` (see
+    :func:`quantise`), and both files' PublicTest figures through the engine's classifier, one pass each."""
+    from emotion.train import data as fdata
+    from emotion.train import evaluate as fevaluate
+
+    fp32_path = Path(fp32_path)
+    if not fp32_path.is_file():
+        raise FileNotFoundError(f"{fp32_path} is missing")
+    int8_path = quantise(fp32_path, fp32_path.with_name(fp32_path.stem + ".int8.onnx"), data_dir=data_dir,
+                         n_faces=n_faces, seed=seed)
+    val_file = fdata.data_dir(data_dir) / fdata.VAL_FILE
+    reports = {}
+    for key, path in (("fp32", fp32_path), ("int8", int8_path)):
+        reports[key] = fevaluate.evaluate_file(val_file, classifier="fer_vgg", tta=False, model=str(path))
+        log(fevaluate.format_report(reports[key]))
+    q, f = reports["int8"], reports["fp32"]
+    log(f"wrote {int8_path}: accuracy {q['accuracy']:.4f} (one pass) vs fp32 {f['accuracy']:.4f}; "
+        f"median {q['median_ms']} vs {f['median_ms']} ms")
+    return {key: _figures(r) for key, r in reports.items()}

@@ -52,7 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=str(config.MODELS_DIR), help="with --export: where fer_vgg.onnx/.json go")
     p.add_argument("--checkpoint", default="best.pt", help="with --export: which checkpoint of the run (best.pt)")
     p.add_argument("--no-quantise", action="store_true", help="with --export: skip the int8 model")
-    p.add_argument("--calib-faces", type=int, default=500, help="with --export: int8 calibration faces")
+    p.add_argument("--calib-faces", type=int, default=500, help="with --export/--quantise: int8 calibration faces")
+    p.add_argument("--quantise", metavar="FILE.onnx", help="do not train: write an exported model's static int8 "
+                   "twin (FILE.int8.onnx beside it) and print both files' PublicTest figures, one pass each")
 
 
 # --- machine ---------------------------------------------------------------------------------------------
@@ -444,6 +446,15 @@ def run(args: argparse.Namespace) -> int:
     from emotion.train.torch_net import make_config
 
     run_dir = Path(args.runs_dir) / args.run
+    if args.quantise:
+        from emotion.train.torch_export import quantise_file
+
+        try:
+            quantise_file(Path(args.quantise), data_dir=args.data, n_faces=args.calib_faces, seed=args.seed or 1)
+        except FileNotFoundError as exc:
+            print(f"error: {exc}")
+            return 2
+        return 0
     if args.export:
         from emotion.train.torch_export import export_run
 
