@@ -3,10 +3,12 @@ measurement wrote, never typed in here) and the command that measures it.
 
 `models_in_use(detector, recognizer, classifier)` -> one `ModelInUse` per role. A figure is None
 when nothing measured was recorded for that model; the UI then says "not measured".
+`classifier_paths(classifier)` -> what the photo path and the live path (camera and videos) run.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 #: the command that prints each role's figures (tools/ holds the developer-only measurements)
@@ -48,14 +50,10 @@ def _classifier_metadata(name: str) -> dict[str, Any]:
         meta = mod.read_metadata()
     except Exception:  # noqa: BLE001 - a broken metadata file means "not measured", not a crash
         return {}
-    if name.lower() == "fer_vgg" and isinstance(meta, dict) and isinstance(meta.get("photo_path"), dict):
-        # the photo path averages fer_vgg.onnx with its partner file when that is shipped: the pair's figure
-        from emotion.classify.fer_vgg import PARTNER_FILE, model_path
+    if name.lower() in ("fer_vgg", "fer_vgg_int8"):  # what each path runs: the pair's figure when shipped
+        from emotion.classify.fer_vgg import publictest_figures
 
-        if (model_path().parent / PARTNER_FILE).is_file():
-            meta = {**meta, "publictest": meta["photo_path"].get("publictest")}
-    if name.lower() == "fer_vgg_int8":  # the live path's int8 file: its own, single-pass figure
-        meta = {"publictest": (meta.get("int8") or {}).get("publictest_no_tta")} if isinstance(meta, dict) else {}
+        return {"publictest": publictest_figures(int8=name.lower() == "fer_vgg_int8")}
     return meta if isinstance(meta, dict) else {}
 
 
@@ -81,3 +79,36 @@ def models_in_use(detector: str, recognizer: str, classifier: str) -> list[Model
         ModelInUse("classifier", classifier, classifier_figure(classifier),
                    COMMANDS["classifier"] if classifier.lower() in _OWN_CLASSIFIERS else None),
     ]
+
+
+@dataclass(frozen=True)
+class ClassifierPath:
+    """What one path runs: ``role`` "photo" or "live" (the camera and videos), the weight ``files``,
+    and the recorded figure of exactly that set-up (None when the record is of another one)."""
+
+    role: str
+    files: tuple[str, ...]
+    figure: Figure | None
+
+
+def classifier_paths(classifier: Any) -> list[ClassifierPath]:
+    """The photo path runs ``classifier`` as built (with its flip TTA); the live path its plain twin
+    (`emotion.live.smoothing.plain_twin`: one pass a frame, e.g. the int8 files), or the classifier
+    itself when it has no TTA to spread."""
+    from emotion.live.smoothing import plain_twin
+
+    twin = plain_twin(classifier)
+    out = []
+    for role, clf in (("photo", classifier), ("live", twin or classifier)):
+        paths = list(getattr(clf, "member_paths", None) or [])
+        if not paths and getattr(clf, "path", None) is not None:
+            paths = [clf.path]
+        name = str(getattr(clf, "name", ""))
+        meta = _classifier_metadata(name)
+        test = meta.get("publictest")
+        # a record without "tta" was measured as the model ships (its metadata's tta_flip, on by default)
+        recorded_tta = test.get("tta", meta.get("tta_flip", True)) if isinstance(test, dict) else None
+        same_setup = isinstance(test, dict) and bool(recorded_tta) == bool(getattr(clf, "tta", False))
+        out.append(ClassifierPath(role, tuple(Path(p).name for p in paths),
+                                  classifier_figure(name) if same_setup else None))
+    return out

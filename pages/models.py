@@ -9,18 +9,12 @@ import streamlit as st
 
 from emotion.model_figures import models_in_use
 from ui import compare_view, gate, outage, resources, text, user_settings
+from ui.model_paths import figure_text
 from ui.i18n import current_language, t
 
 
 def role_label(role: str) -> str:
     return t("role_" + role) if t("role_" + role) != "role_" + role else role
-
-
-def figure_text(figure) -> str:
-    if figure is None:
-        return t("not_measured")
-    n = "" if figure.n is None else t("figure_n", n=f"{figure.n:,}")
-    return t("figure_" + figure.metric, value=f"{figure.value:.1%}", n=n)
 
 
 user = gate.require_user()

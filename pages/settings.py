@@ -7,6 +7,7 @@ import streamlit as st
 
 from ui import gate, outage, resources, user_settings
 from ui.i18n import t
+from ui.model_paths import classifier_paths_text
 
 user = gate.require_user()
 settings = user_settings.get_settings()
@@ -27,6 +28,9 @@ recognizer = _select(t("recognizer"), user_settings.recognizer_choices(), settin
                      t("recognizer_help"))
 classifier = _select(t("classifier"), user_settings.classifier_choices(), settings.classifier, "set_classifier",
                      t("classifier_help"))
+paths_text = classifier_paths_text(classifier)
+if paths_text:
+    st.caption(paths_text)
 
 threshold = settings.threshold if recognizer == settings.recognizer else None  # a new recogniser: its default
 defaults = resources.recognizer_defaults(recognizer)

@@ -89,7 +89,7 @@ def test_flip_tta_is_on_for_photos_and_mirror_invariant():
 
 def test_photo_path_averages_fer_vgg_and_its_distilled_partner():
     """The float32 photo classifier is the mean of fer_vgg.onnx and fer_kd.onnx (each with flip TTA);
-    the live path's int8 file and an explicit candidate file stay single networks."""
+    an explicit candidate file stays a single network."""
     _need_model()
     assert (config.MODELS_DIR / fer_vgg.PARTNER_FILE).is_file(), "models/fer_kd.onnx is shipped"
     crops = np.random.default_rng(5).integers(0, 256, (4, 48, 48), dtype=np.uint8)
@@ -99,4 +99,44 @@ def test_photo_path_averages_fer_vgg_and_its_distilled_partner():
     second = fer_vgg.FerVggClassifier(model_file=config.MODELS_DIR / fer_vgg.PARTNER_FILE).predict(crops)
     assert np.abs(first - second).max() > 0.01, "the two networks should differ"
     np.testing.assert_allclose(pair.predict(crops), 0.5 * (first + second), atol=1e-5)
-    assert len(fer_vgg.FerVggClassifier(int8=True).member_paths) == 1
+    assert len(fer_vgg.FerVggClassifier(model_file=config.MODELS_DIR / fer_vgg.MODEL_FILE).member_paths) == 1
+
+
+def test_live_path_averages_the_two_int8_files():
+    """The int8 classifier (the live path, one pass) is the mean of fer_vgg.int8.onnx and fer_kd.int8.onnx,
+    and the live twin of the photo classifier is that pair; the Models figures are the pairs' own."""
+    _need_model()
+    from emotion.live.smoothing import plain_twin
+    from emotion.model_figures import classifier_figure
+
+    int8_files = [config.MODELS_DIR / fer_vgg.INT8_FILE, config.MODELS_DIR / fer_vgg.PARTNER_INT8_FILE]
+    assert all(f.is_file() for f in int8_files), "both int8 files are shipped"
+    crops = np.random.default_rng(6).integers(0, 256, (4, 48, 48), dtype=np.uint8)
+    live = fer_vgg.FerVggClassifier(int8=True)
+    assert [p.name for p in live.member_paths] == [f.name for f in int8_files] and not live.tta
+    first, second = (fer_vgg.FerVggClassifier(model_file=f, tta=False).predict(crops) for f in int8_files)
+    assert np.abs(first - second).max() > 0.01, "the two networks should differ"
+    np.testing.assert_allclose(live.predict(crops), 0.5 * (first + second), atol=1e-5)
+    assert [p.name for p in plain_twin(fer_vgg.FerVggClassifier()).member_paths] == [f.name for f in int8_files]
+    meta = fer_vgg.read_metadata()
+    assert meta["live_path"]["members"] == [f.name for f in int8_files]
+    assert classifier_figure("fer_vgg_int8").value == pytest.approx(meta["live_path"]["publictest"]["accuracy"])
+    assert classifier_figure("fer_vgg").value == pytest.approx(meta["photo_path"]["publictest"]["accuracy"])
+    assert meta["live_path"]["publictest"]["accuracy"] != meta["int8"]["publictest_no_tta"]["accuracy"]
+
+
+def test_recorded_figures_follow_the_partner_file(tmp_path):
+    """A models folder without the partner files reports the single files' figures, with them the pairs'."""
+    import json
+
+    meta = {"publictest": {"accuracy": 0.642}, "int8": {"publictest_no_tta": {"accuracy": 0.631}},
+            "photo_path": {"publictest": {"accuracy": 0.650}}, "live_path": {"publictest": {"accuracy": 0.6445}}}
+    (tmp_path / fer_vgg.META_FILE).write_text(json.dumps(meta))
+    got = lambda int8: fer_vgg.publictest_figures(tmp_path, int8=int8)["accuracy"]  # noqa: E731
+    assert (got(False), got(True)) == (0.642, 0.631)
+    (tmp_path / fer_vgg.PARTNER_INT8_FILE).write_bytes(b"")
+    assert (got(False), got(True)) == (0.642, 0.6445)
+    (tmp_path / fer_vgg.PARTNER_FILE).write_bytes(b"")
+    assert (got(False), got(True)) == (0.650, 0.6445)
+    (tmp_path / fer_vgg.META_FILE).write_text("[1, 2]")
+    assert fer_vgg.publictest_figures(tmp_path) is None

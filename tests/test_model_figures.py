@@ -57,3 +57,22 @@ def test_the_shipped_model_metadata_is_read():
             assert classifier_figure(name).value == pytest.approx(expected)
             return
     pytest.skip("no trained classifier metadata in models/")
+
+
+def test_classifier_paths_name_each_paths_files_and_their_own_figure():
+    """The photo path runs the shipped pair with flip TTA, the live path the int8 pair; each figure is the
+    one recorded for that set-up, and a record of another set-up is no figure ("not measured")."""
+    from emotion import registry
+    from emotion.classify import fer_vgg
+    from emotion.model_figures import classifier_paths
+
+    photo, live = classifier_paths(registry.get_classifier("fer_vgg"))
+    assert (photo.role, live.role) == ("photo", "live")
+    assert photo.files == (fer_vgg.MODEL_FILE, fer_vgg.PARTNER_FILE)
+    assert live.files == (fer_vgg.INT8_FILE, fer_vgg.PARTNER_INT8_FILE)
+    meta = fer_vgg.read_metadata()
+    assert photo.figure.value == pytest.approx(meta["photo_path"]["publictest"]["accuracy"])
+    assert live.figure.value == pytest.approx(meta["live_path"]["publictest"]["accuracy"])
+    cnn_photo, cnn_live = classifier_paths(registry.get_classifier("fer_cnn"))
+    assert cnn_photo.files == cnn_live.files == ("fer_cnn.onnx",)
+    assert cnn_photo.figure is not None and cnn_live.figure is None  # fer_cnn was measured with flip TTA only

@@ -89,3 +89,27 @@ def test_settings_survive_sign_out_and_sign_in_per_user(fresh):
     _settings_page(at)
     assert at.toggle(key="set_landmarks").value is base.show_landmarks
     assert at.selectbox(key="lang").value == "en"
+
+
+def test_settings_say_which_emotion_files_each_path_runs(fresh):
+    """Under the emotion classifier, Settings names the photo path's files and the live path's (camera and
+    videos), each with its recorded figure, in the user's language; another classifier, other files."""
+    from emotion.classify import fer_vgg
+    from ui.text import md
+
+    photo = md(f"{fer_vgg.MODEL_FILE} + {fer_vgg.PARTNER_FILE}")
+    live = md(f"{fer_vgg.INT8_FILE} + {fer_vgg.PARTNER_INT8_FILE}")
+    at = fresh()
+    register(at, "carol", PASSWORD)
+    _settings_page(at)
+    assert at.selectbox(key="set_classifier").value == "fer_vgg"
+    captions = [c.value for c in at.caption if photo in c.value]
+    assert len(captions) == 1 and live in captions[0], [c.value for c in at.caption]
+    figures = [fer_vgg.publictest_figures(int8=i)["accuracy"] for i in (False, True)]
+    assert captions[0].index(f"{figures[0]:.1%}") < captions[0].index(live) < captions[0].index(f"{figures[1]:.1%}")
+    at.selectbox(key="lang").set_value("zh").run()
+    zh = [c.value for c in ok(at).caption if photo in c.value]
+    assert len(zh) == 1 and zh[0].startswith("照片：") and "实时摄像头和视频" in zh[0]
+    at.selectbox(key="set_classifier").set_value("fer_cnn").run()
+    assert not [c.value for c in ok(at).caption if photo in c.value]
+    assert [c.value for c in at.caption if md("fer_cnn.onnx") in c.value]

@@ -1,11 +1,11 @@
 """The round-2 FER2013 emotion model ("fer_vgg", trained in PyTorch), run with ONNX Runtime.
 
 Weights: ``fer_vgg.onnx`` (float32, the photo path, with flip TTA, averaged with ``fer_kd.onnx`` when
-present) and ``fer_vgg.int8.onnx`` (static int8, QDQ: a live-path candidate, one forward pass) in
-:data:`emotion.config.MODELS_DIR`, with ``fer_vgg.json`` beside them (configuration, per-epoch history,
-measured figures). Trained by ``python -m emotion train`` and written by :mod:`emotion.train.torch_export`
-(see models/README.md). Same input as fernet: the FER-framed 48x48 crop through
-:func:`emotion.classify.fer_cnn.preprocess`. numpy + onnxruntime only.
+present) and ``fer_vgg.int8.onnx`` (static int8, QDQ: the live path, one forward pass, averaged with
+``fer_kd.int8.onnx`` when present) in :data:`emotion.config.MODELS_DIR`, with ``fer_vgg.json`` beside
+them (configuration, per-epoch history, measured figures). Trained by ``python -m emotion train`` and
+written by :mod:`emotion.train.torch_export` (see models/README.md). Same input as fernet: the
+FER-framed 48x48 crop through :func:`emotion.classify.fer_cnn.preprocess`. numpy + onnxruntime only.
 """
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ META_FILE = "fer_vgg.json"
 #: the photo path's second network (round 6): the same architecture distilled from ``fer_r4.onnx``;
 #: when it lies beside ``fer_vgg.onnx`` the float32 classifier averages the two (see models/README.md)
 PARTNER_FILE = "fer_kd.onnx"
+#: its static int8 twin (round 7): the int8 classifier (the live path) averages it with ``fer_vgg.int8.onnx``
+PARTNER_INT8_FILE = "fer_kd.int8.onnx"
 INPUT_SIZE = 48
 
 
@@ -37,15 +39,35 @@ def read_metadata(models_dir: str | Path | None = None) -> dict:
         return {}
 
 
+def partner_path(models_dir: str | Path | None = None, *, int8: bool = False) -> Path:
+    return Path(models_dir or config.MODELS_DIR) / (PARTNER_INT8_FILE if int8 else PARTNER_FILE)
+
+
+def publictest_figures(models_dir: str | Path | None = None, *, int8: bool = False) -> dict | None:
+    """The recorded PublicTest figures of what ``FerVggClassifier(models_dir, int8=int8)`` runs: the pair's
+    (``fer_vgg.json`` ``photo_path`` / ``live_path``) when the partner file lies beside the first one, else
+    the single file's (``publictest`` / ``int8.publictest_no_tta``); None when nothing was recorded."""
+    meta = read_metadata(models_dir)
+    if not isinstance(meta, dict):
+        return None
+    pair = meta.get("live_path" if int8 else "photo_path")
+    if isinstance(pair, dict) and isinstance(pair.get("publictest"), dict) and partner_path(models_dir,
+                                                                                             int8=int8).is_file():
+        return pair["publictest"]
+    single = (meta.get("int8") or {}).get("publictest_no_tta") if int8 else meta.get("publictest")
+    return single if isinstance(single, dict) else None
+
+
 class FerVggClassifier(OnnxEmotionClassifier):
     """EmotionClassifier: uint8 (N, 48, 48) crops -> float32 (N, 7) probabilities (EMOTIONS order).
 
     ``int8``: the quantised file (no TTA by default: the live path spends one pass). ``tta``: also
     classify the mirrored crop and average (default: on for float32, as in the metadata; off for int8).
     ``model_file``: any other ONNX file with the same input/output (candidates in evaluate), alone.
-    ``partner``: the float32 classifier also runs ``fer_kd.onnx`` (when present) and averages the two
-    (the photo path: on FER2013 PublicTest and on real photos the pair beats either network alone);
-    never for int8 or a ``model_file``."""
+    ``partner``: also run the distilled partner network (when present) and average the two: the float32
+    classifier ``fer_kd.onnx`` (the photo path), the int8 one ``fer_kd.int8.onnx`` (the live path); on
+    FER2013 PublicTest and on real photos each pair beats its first network alone. Never for a
+    ``model_file``."""
 
     input_size = INPUT_SIZE
     preprocess = staticmethod(preprocess)
@@ -61,6 +83,6 @@ class FerVggClassifier(OnnxEmotionClassifier):
         default_tta = False if int8 else bool(self.metadata.get("tta_flip", True))
         self.tta = default_tta if tta is None else bool(tta)
         self._open(path, threads)
-        second = path.parent / PARTNER_FILE
-        if partner and not int8 and not model_file and second.is_file():
+        second = partner_path(path.parent, int8=int8)
+        if partner and not model_file and second.is_file():
             self._add_member(second)

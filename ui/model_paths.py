@@ -1,0 +1,29 @@
+"""What the Models and Settings pages say about the emotion model: a measured figure as text, and which
+weight files the photo path and the live path (camera and videos) run, each with its own figure."""
+from __future__ import annotations
+
+from emotion import registry
+from emotion.model_figures import Figure, classifier_paths
+from ui.i18n import t
+from ui.text import md
+
+
+def figure_text(figure: Figure | None) -> str:
+    if figure is None:
+        return t("not_measured")
+    n = "" if figure.n is None else t("figure_n", n=f"{figure.n:,}")
+    return t("figure_" + figure.metric, value=f"{figure.value:.1%}", n=n)
+
+
+def classifier_paths_text(name: str) -> str | None:
+    """"Photos: A + B (65.0 % ...). Live camera and videos: ..." for the classifier ``name``; None when it
+    cannot be built here or has no weight files of its own (DeepFace)."""
+    try:
+        paths = {p.role: p for p in classifier_paths(registry.get_classifier(name))}
+    except Exception:  # noqa: BLE001 - an unavailable model: the selector's own warning covers it
+        return None
+    if not all(paths.get(role) and paths[role].files for role in ("photo", "live")):
+        return None
+    return t("classifier_paths", photo=md(" + ".join(paths["photo"].files)),
+             photo_figure=figure_text(paths["photo"].figure), live=md(" + ".join(paths["live"].files)),
+             live_figure=figure_text(paths["live"].figure))
