@@ -9,8 +9,8 @@ import streamlit as st
 
 from emotion.model_figures import models_in_use
 from ui import compare_view, gate, outage, resources, text, user_settings
-from ui.model_paths import figure_text
 from ui.i18n import current_language, t
+from ui.model_paths import figure_text
 
 
 def role_label(role: str) -> str:
