@@ -4,7 +4,8 @@
 * "fer_cnn" - the project's own FER2013 CNN on ONNX Runtime (models/fer_cnn.onnx, `emotion.classify.fer_cnn`);
   its old name "fernet" is still accepted (stored settings, scripts);
 * "fer_vgg" / "fer_vgg_int8" - the round-2 PyTorch-trained model (models/fer_vgg.onnx, float32 with flip TTA;
-  models/fer_vgg.int8.onnx, static int8, one pass), `emotion.classify.fer_vgg`, when those files exist;
+  models/fer_vgg.int8.onnx, static int8, one pass; each averaged with its fer_kd partner file when that is
+  shipped), `emotion.classify.fer_vgg`, when those files exist;
 * "deepface" - DeepFace's emotion model, only when its weights file is already present
   (`emotion.classify.deepface_emotion`; never downloaded).
 """
