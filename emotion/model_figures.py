@@ -45,15 +45,15 @@ def _classifier_metadata(name: str) -> dict[str, Any]:
     module = _OWN_CLASSIFIERS.get(name.lower())
     if module is None:
         return {}
+    if module == "fer_vgg":  # what each path runs: the pair's figure when its partner file is shipped
+        from emotion.classify.fer_vgg import publictest_figures
+
+        return {"publictest": publictest_figures(int8=name.lower() == "fer_vgg_int8")}
     try:
         mod = __import__(f"emotion.classify.{module}", fromlist=["read_metadata"])
         meta = mod.read_metadata()
     except Exception:  # noqa: BLE001 - a broken metadata file means "not measured", not a crash
         return {}
-    if name.lower() in ("fer_vgg", "fer_vgg_int8"):  # what each path runs: the pair's figure when shipped
-        from emotion.classify.fer_vgg import publictest_figures
-
-        return {"publictest": publictest_figures(int8=name.lower() == "fer_vgg_int8")}
     return meta if isinstance(meta, dict) else {}
 
 

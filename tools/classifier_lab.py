@@ -54,18 +54,11 @@ def cut_crops(folder: Path, out: Path) -> None:
 
 
 def predict(paths: list[str], crops: np.ndarray, tta: bool = True) -> np.ndarray:
-    from emotion.classify.fer_vgg import FerVggClassifier
+    """The weighted average of ``paths`` (each ``FILE[:WEIGHT]``), as a distillation teacher computes it."""
+    from emotion.train.torch_teacher import load_teacher
 
-    total = None
-    wsum = 0.0
-    for spec in paths:
-        path, _, w = spec.partition(":")
-        w = float(w or 1.0)
-        clf = FerVggClassifier(model_file=path, tta=tta)
-        p = np.concatenate([clf.predict(crops[i:i + 256]) for i in range(0, len(crops), 256)])
-        total = w * p if total is None else total + w * p
-        wsum += w
-    return total / wsum
+    models = load_teacher(",".join(paths), tta=tta)
+    return np.concatenate([models.predict(crops[i:i + 256]) for i in range(0, len(crops), 256)])
 
 
 def report(title: str, probs: np.ndarray, labels: np.ndarray, photos: int | None = None) -> None:

@@ -54,7 +54,8 @@ def publictest_figures(models_dir: str | Path | None = None, *, int8: bool = Fal
     if isinstance(pair, dict) and isinstance(pair.get("publictest"), dict) and partner_path(models_dir,
                                                                                              int8=int8).is_file():
         return pair["publictest"]
-    single = (meta.get("int8") or {}).get("publictest_no_tta") if int8 else meta.get("publictest")
+    q = meta.get("int8")
+    single = (q.get("publictest_no_tta") if isinstance(q, dict) else None) if int8 else meta.get("publictest")
     return single if isinstance(single, dict) else None
 
 

@@ -54,11 +54,12 @@ def parse_teacher_spec(spec: str | Path) -> list[tuple[str, float]]:
     return out
 
 
-def load_teacher(spec: str | Path, threads: int = 2) -> Teacher:
-    """The engine's classifier on each file of ``spec`` (see :func:`parse_teacher_spec`), one pass."""
+def load_teacher(spec: str | Path, threads: int = 2, tta: bool = False) -> Teacher:
+    """The engine's classifier on each file of ``spec`` (see :func:`parse_teacher_spec`), one pass unless
+    ``tta`` (``tools/classifier_lab.py`` scores such averages with the mirrored crop too)."""
     from emotion.classify.fer_vgg import FerVggClassifier
 
-    return Teacher([(FerVggClassifier(model_file=path, tta=False, threads=threads), w)
+    return Teacher([(FerVggClassifier(model_file=path, tta=tta, threads=threads), w)
                     for path, w in parse_teacher_spec(spec)])
 
 
