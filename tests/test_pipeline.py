@@ -91,6 +91,25 @@ def test_astronaut_is_happy(astro_faces):
     assert f.dominant == "happy", f.emotion_dict()
 
 
+def test_the_lab_realigns_exactly_as_the_engine_with_its_weights(analyzer, astronaut_bgr, astro_faces):
+    """tools/classifier_lab.py's alignment variants measure the framing: with the engine's weights (mouth 0.5,
+    nose 0) it must cut the engine's own crop, and another mouth weight must move it."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("classifier_lab",
+                                                  Path(__file__).resolve().parents[1] / "tools" / "classifier_lab.py")
+    lab = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lab)
+    lm = np.asarray(astro_faces[0].landmarks, np.float64)
+    engine = analyzer.fer_crop(astronaut_bgr, lm)
+    same = lab.aligned_crop(astronaut_bgr, lm, mouth_weight=0.5, nose_weight=0.0)
+    assert same.shape == engine.shape == (48, 48)
+    assert np.array_equal(same, engine)
+    eyes_only = lab.aligned_crop(astronaut_bgr, lm, mouth_weight=0.0, nose_weight=0.0)
+    assert np.abs(eyes_only.astype(int) - engine.astype(int)).mean() > 2
+
+
 def test_scores_missing_only_without_the_model(astro_faces, analyzer):
     if fer_cnn.model_path().is_file():
         assert astro_faces[0].scores is not None

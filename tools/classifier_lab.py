@@ -7,10 +7,13 @@ of several) on those crops and on PublicTest in seconds:
     python tools/classifier_lab.py crops ../shared/data/photos/wild_dev --out data/lab/wild_dev.npz
     python tools/classifier_lab.py eval --crops data/lab/wild_dev.npz models/fer_vgg.onnx models/fer_cnn.onnx
     python tools/classifier_lab.py eval --crops data/lab/wild_dev.npz --tau 0.5 models/fer_vgg.onnx
+    python tools/classifier_lab.py crops ../shared/data/photos/wild_dev --mouth-weight 0 --out data/lab/eyes.npz
 
 The crops file holds face crops of real photos: it stays in the git-ignored ``data/``. Final figures are
 printed by the product's own commands (``python -m emotion evaluate``, ``evaluate-photos``); this tool
-only narrows the candidates. ``--tau`` subtracts ``tau * log(prior)`` (FER2013 Training's class
+only narrows the candidates. ``crops --mouth-weight W --nose-weight W`` cuts the crops with other weights
+of the mouth centre and the nose tip in the alignment (the engine's: mouth 0.5, nose 0; see
+``emotion/landmarks/align.py``) to measure how much the framing matters. ``--tau`` subtracts ``tau * log(prior)`` (FER2013 Training's class
 frequencies) from the log-probabilities: the logit adjustment for a balanced error.
 """
 from __future__ import annotations
@@ -26,7 +29,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from emotion.records import EMOTIONS  # noqa: E402
 
 
-def cut_crops(folder: Path, out: Path) -> None:
+#: the nose tip (point 30) in the 48x48 FER2013 frame, measured with the other template points
+FER_NOSE_TIP = (23.62, 27.88)
+
+
+def aligned_crop(bgr: np.ndarray, landmarks: np.ndarray, mouth_weight: float, nose_weight: float) -> np.ndarray:
+    """The 48x48 gray crop with the eyes at weight 1 and the mouth centre / nose tip at the given weights."""
+    from emotion.landmarks import align
+
+    left, right = align.eye_centers(landmarks)
+    src = np.array([left, right, align.mouth_center(landmarks), landmarks[30]])
+    dst = np.array([align.FER_LEFT_EYE, align.FER_RIGHT_EYE, align.FER_MOUTH, FER_NOSE_TIP])
+    M = align.similarity_transform(src, dst, np.array([1.0, 1.0, mouth_weight, nose_weight]))
+    return align.to_gray(align.warp(bgr, M, align.FER_SIZE))
+
+
+def cut_crops(folder: Path, out: Path, mouth_weight: float | None = None, nose_weight: float = 0.0) -> None:
+    """The engine's crops of each photo's largest face; with ``mouth_weight`` set, re-aligned by ``aligned_crop``."""
     from emotion import pipeline
     from emotion.commands.photo_data import progress, read_labels, split_people
     from emotion.imageio import load_image
@@ -42,7 +61,11 @@ def cut_crops(folder: Path, out: Path) -> None:
         if not faces:
             continue
         face = max(faces, key=lambda f: f.box.area)
-        crops.append(analyzer.fer_crop(bgr, face.landmarks if face.landmarks is not None else face.box))
+        lm = face.landmarks
+        if mouth_weight is not None and lm is not None and len(lm) == 68:
+            crops.append(aligned_crop(bgr, np.asarray(lm, np.float64), mouth_weight, nose_weight))
+        else:
+            crops.append(analyzer.fer_crop(bgr, lm if lm is not None else face.box))
         labels.append(EMOTIONS.index(label))
         half.append(0 if rel in first else 1)
         names.append(rel)
@@ -77,6 +100,9 @@ def main(argv=None) -> int:
     c = sub.add_parser("crops")
     c.add_argument("folder")
     c.add_argument("--out", default="data/lab/wild_dev.npz")
+    c.add_argument("--mouth-weight", type=float, default=None,
+                   help="re-align with this weight of the mouth centre (the engine's: 0.5)")
+    c.add_argument("--nose-weight", type=float, default=0.0, help="and this weight of the nose tip")
     e = sub.add_parser("eval")
     e.add_argument("models", nargs="+", help="ONNX files, each optionally FILE:WEIGHT; averaged")
     e.add_argument("--crops", default="data/lab/wild_dev.npz")
@@ -85,7 +111,7 @@ def main(argv=None) -> int:
     e.add_argument("--no-publictest", action="store_true")
     args = ap.parse_args(argv)
     if args.cmd == "crops":
-        cut_crops(Path(args.folder), Path(args.out))
+        cut_crops(Path(args.folder), Path(args.out), args.mouth_weight, args.nose_weight)
         return 0
     from emotion.train import data as fdata
 
