@@ -83,12 +83,14 @@ def models_in_use(detector: str, recognizer: str, classifier: str) -> list[Model
 
 @dataclass(frozen=True)
 class ClassifierPath:
-    """What one path runs: ``role`` "photo" or "live" (the camera and videos), the weight ``files``,
-    and the recorded figure of exactly that set-up (None when the record is of another one)."""
+    """What one path runs: ``role`` "photo" or "live" (the camera and videos), the weight ``files`` and
+    the ``weights`` their probabilities are averaged with, and the recorded figure of exactly that set-up
+    (None when the record is of another one)."""
 
     role: str
     files: tuple[str, ...]
     figure: Figure | None
+    weights: tuple[float, ...] = ()
 
 
 def classifier_paths(classifier: Any) -> list[ClassifierPath]:
@@ -101,8 +103,11 @@ def classifier_paths(classifier: Any) -> list[ClassifierPath]:
     out = []
     for role, clf in (("photo", classifier), ("live", twin or classifier)):
         paths = list(getattr(clf, "member_paths", None) or [])
+        weights = list(getattr(clf, "member_weights", None) or [])
         if not paths and getattr(clf, "path", None) is not None:
             paths = [clf.path]
+        if len(weights) != len(paths):
+            weights = [1.0] * len(paths)
         name = str(getattr(clf, "name", ""))
         meta = _classifier_metadata(name)
         test = meta.get("publictest")
@@ -110,5 +115,5 @@ def classifier_paths(classifier: Any) -> list[ClassifierPath]:
         recorded_tta = test.get("tta", meta.get("tta_flip", True)) if isinstance(test, dict) else None
         same_setup = isinstance(test, dict) and bool(recorded_tta) == bool(getattr(clf, "tta", False))
         out.append(ClassifierPath(role, tuple(Path(p).name for p in paths),
-                                  classifier_figure(name) if same_setup else None))
+                                  classifier_figure(name) if same_setup else None, tuple(weights)))
     return out

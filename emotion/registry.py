@@ -163,7 +163,7 @@ def describe_models() -> list[dict[str, Any]]:
 
 def _fer_vgg_rows() -> list[dict[str, Any]]:
     """The round-2 model: float32 (photo path, flip TTA) and int8 (live path, one pass), each averaged with
-    its distilled partner file when that is shipped, with the figures of what each path runs."""
+    its partner files (at their weights) when they are shipped, with the figures of what each path runs."""
     from emotion.classify import fer_vgg
 
     meta = fer_vgg.read_metadata()
@@ -171,14 +171,16 @@ def _fer_vgg_rows() -> list[dict[str, Any]]:
     for name, int8 in (("fer_vgg", False), ("fer_vgg_int8", True)):
         path = fer_vgg.model_path(int8=int8)
         figs = fer_vgg.publictest_figures(int8=int8)
-        partner = fer_vgg.partner_path(int8=int8)
+        partners = fer_vgg.partner_paths(int8=int8)
         if not _file_ok(path):
             note = "not exported yet: python -m emotion train, then python -m emotion train --export"
         elif figs:
             note = (f"FER2013 PublicTest accuracy {figs['accuracy']:.1%}, macro-F1 {figs['macro_f1']:.1%}, "
                     f"{figs['median_ms']} ms per face (batch 1, flip TTA {'on' if figs.get('tta') else 'off'})")
-            if partner.is_file():
-                note = f"averaged with {partner.name}: " + note
+            if partners:
+                others = " + ".join(path.name + ("" if weight == 1 else f" (weight {weight:g})")
+                                    for path, weight in partners)
+                note = f"averaged with {others}: {note}"
             if int8:
                 qualifies = (meta.get("int8") or {}).get("ship_for_live")
                 note += ("; qualifies for live (within 0.5 point of float32, faster)" if qualifies

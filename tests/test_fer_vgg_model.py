@@ -102,6 +102,19 @@ def test_photo_path_averages_fer_vgg_and_its_distilled_partner():
     assert len(fer_vgg.FerVggClassifier(model_file=config.MODELS_DIR / fer_vgg.MODEL_FILE).member_paths) == 1
 
 
+def test_partner_weights_weigh_the_average(monkeypatch):
+    """A partner listed at weight 0.25 counts a quarter as much as the first file: (first + 0.25 second) / 1.25."""
+    _need_model()
+    crops = np.random.default_rng(7).integers(0, 256, (4, 48, 48), dtype=np.uint8)
+    first = fer_vgg.FerVggClassifier(partner=False).predict(crops)
+    second = fer_vgg.FerVggClassifier(model_file=config.MODELS_DIR / fer_vgg.PARTNER_FILE).predict(crops)
+    monkeypatch.setitem(fer_vgg.PARTNERS, False, ((fer_vgg.PARTNER_FILE, 0.25),))
+    weighted = fer_vgg.FerVggClassifier()
+    assert weighted.member_weights == [1.0, 0.25]
+    np.testing.assert_allclose(weighted.predict(crops), (first + 0.25 * second) / 1.25, atol=1e-5)
+    assert np.abs(weighted.predict(crops) - 0.5 * (first + second)).max() > 1e-3
+
+
 def test_live_path_averages_the_two_int8_files():
     """The int8 classifier (the live path, one pass) is the mean of fer_vgg.int8.onnx and fer_kd.int8.onnx,
     and the live twin of the photo classifier is that pair; the Models figures are the pairs' own."""
@@ -125,18 +138,33 @@ def test_live_path_averages_the_two_int8_files():
     assert meta["live_path"]["publictest"]["accuracy"] != meta["int8"]["publictest_no_tta"]["accuracy"]
 
 
-def test_recorded_figures_follow_the_partner_file(tmp_path):
-    """A models folder without the partner files reports the single files' figures, with them the pairs'."""
+def test_recorded_figures_follow_the_partner_files(tmp_path, monkeypatch):
+    """A models folder without the partner files reports the single files' figures, with them the whole
+    path's, and only when the record names exactly the files and weights that run."""
     import json
 
     meta = {"publictest": {"accuracy": 0.642}, "int8": {"publictest_no_tta": {"accuracy": 0.631}},
-            "photo_path": {"publictest": {"accuracy": 0.650}}, "live_path": {"publictest": {"accuracy": 0.6445}}}
+            "photo_path": {"members": [fer_vgg.MODEL_FILE, fer_vgg.PARTNER_FILE], "publictest": {"accuracy": 0.650}},
+            "live_path": {"members": [fer_vgg.INT8_FILE, fer_vgg.PARTNER_INT8_FILE],
+                          "publictest": {"accuracy": 0.6445}}}
     (tmp_path / fer_vgg.META_FILE).write_text(json.dumps(meta))
-    got = lambda int8: fer_vgg.publictest_figures(tmp_path, int8=int8)["accuracy"]  # noqa: E731
+    got = lambda int8: (fer_vgg.publictest_figures(tmp_path, int8=int8) or {}).get("accuracy")  # noqa: E731
     assert (got(False), got(True)) == (0.642, 0.631)
     (tmp_path / fer_vgg.PARTNER_INT8_FILE).write_bytes(b"")
     assert (got(False), got(True)) == (0.642, 0.6445)
     (tmp_path / fer_vgg.PARTNER_FILE).write_bytes(b"")
     assert (got(False), got(True)) == (0.650, 0.6445)
+    # a third live network at weight 0.5: the pair's record no longer describes the live path...
+    monkeypatch.setitem(fer_vgg.PARTNERS, True, ((fer_vgg.PARTNER_INT8_FILE, 1.0), ("third.int8.onnx", 0.5)))
+    (tmp_path / "third.int8.onnx").write_bytes(b"")
+    assert (got(False), got(True)) == (0.650, None)
+    # ...a record of the three at other weights does not either, one of exactly these does
+    meta["live_path"] = {"members": [fer_vgg.INT8_FILE, fer_vgg.PARTNER_INT8_FILE, "third.int8.onnx"],
+                         "weights": [1.0, 1.0, 1.0], "publictest": {"accuracy": 0.66}}
+    (tmp_path / fer_vgg.META_FILE).write_text(json.dumps(meta))
+    assert got(True) is None
+    meta["live_path"]["weights"] = [1.0, 1.0, 0.5]
+    (tmp_path / fer_vgg.META_FILE).write_text(json.dumps(meta))
+    assert got(True) == 0.66
     (tmp_path / fer_vgg.META_FILE).write_text("[1, 2]")
     assert fer_vgg.publictest_figures(tmp_path) is None

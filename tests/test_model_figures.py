@@ -68,11 +68,22 @@ def test_classifier_paths_name_each_paths_files_and_their_own_figure():
 
     photo, live = classifier_paths(registry.get_classifier("fer_vgg"))
     assert (photo.role, live.role) == ("photo", "live")
-    assert photo.files == (fer_vgg.MODEL_FILE, fer_vgg.PARTNER_FILE)
-    assert live.files == (fer_vgg.INT8_FILE, fer_vgg.PARTNER_INT8_FILE)
+    for path, first, int8 in ((photo, fer_vgg.MODEL_FILE, False), (live, fer_vgg.INT8_FILE, True)):
+        assert path.files == (first, *(name for name, _ in fer_vgg.PARTNERS[int8]))
+        assert path.weights == (1.0, *(weight for _, weight in fer_vgg.PARTNERS[int8]))
+    assert fer_vgg.PARTNER_FILE in photo.files and fer_vgg.PARTNER_INT8_FILE in live.files
     meta = fer_vgg.read_metadata()
     assert photo.figure.value == pytest.approx(meta["photo_path"]["publictest"]["accuracy"])
     assert live.figure.value == pytest.approx(meta["live_path"]["publictest"]["accuracy"])
     cnn_photo, cnn_live = classifier_paths(registry.get_classifier("fer_cnn"))
     assert cnn_photo.files == cnn_live.files == ("fer_cnn.onnx",)
     assert cnn_photo.figure is not None and cnn_live.figure is None  # fer_cnn was measured with flip TTA only
+
+
+def test_a_paths_files_show_each_weight_other_than_one():
+    from emotion.model_figures import ClassifierPath
+    from ui.model_paths import files_text
+
+    three = ClassifierPath("live", ("a.onnx", "b.onnx", "c.onnx"), None, (1.0, 1.0, 0.25))
+    assert files_text(three) == "a.onnx + b.onnx + c.onnx ×0.25"
+    assert files_text(ClassifierPath("photo", ("a.onnx", "b.onnx"), None)) == "a.onnx + b.onnx"

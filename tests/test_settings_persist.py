@@ -97,8 +97,11 @@ def test_settings_say_which_emotion_files_each_path_runs(fresh):
     from emotion.classify import fer_vgg
     from ui.text import md
 
-    photo = md(f"{fer_vgg.MODEL_FILE} + {fer_vgg.PARTNER_FILE}")
-    live = md(f"{fer_vgg.INT8_FILE} + {fer_vgg.PARTNER_INT8_FILE}")
+    def files(first: str, int8: bool) -> str:  # "A + B + C ×0.25": each partner at its weight
+        return md(" + ".join([first] + [n + ("" if w == 1 else f" ×{w:g}") for n, w in fer_vgg.PARTNERS[int8]]))
+
+    photo, live = files(fer_vgg.MODEL_FILE, False), files(fer_vgg.INT8_FILE, True)
+    assert md(fer_vgg.PARTNER_FILE) in photo and md(fer_vgg.PARTNER_INT8_FILE) in live
     at = fresh()
     register(at, "carol", PASSWORD)
     _settings_page(at)

@@ -3,7 +3,7 @@ weight files the photo path and the live path (camera and videos) run, each with
 from __future__ import annotations
 
 from emotion import registry
-from emotion.model_figures import Figure, classifier_paths
+from emotion.model_figures import ClassifierPath, Figure, classifier_paths
 from ui.i18n import t
 from ui.text import md
 
@@ -15,6 +15,12 @@ def figure_text(figure: Figure | None) -> str:
     return t("figure_" + figure.metric, value=f"{figure.value:.1%}", n=n)
 
 
+def files_text(path: ClassifierPath) -> str:
+    """"A + B + C x0.25": the files a path averages, with each weight other than 1 (language-neutral)."""
+    weights = path.weights if len(path.weights) == len(path.files) else (1.0,) * len(path.files)
+    return " + ".join(name + ("" if w == 1 else f" ×{w:g}") for name, w in zip(path.files, weights))
+
+
 def classifier_paths_text(name: str) -> str | None:
     """"Photos: A + B (65.0 % ...). Live camera and videos: ..." for the classifier ``name``; None when it
     cannot be built here or has no weight files of its own (DeepFace)."""
@@ -24,6 +30,6 @@ def classifier_paths_text(name: str) -> str | None:
         return None
     if not all(paths.get(role) and paths[role].files for role in ("photo", "live")):
         return None
-    return t("classifier_paths", photo=md(" + ".join(paths["photo"].files)),
-             photo_figure=figure_text(paths["photo"].figure), live=md(" + ".join(paths["live"].files)),
+    return t("classifier_paths", photo=md(files_text(paths["photo"])),
+             photo_figure=figure_text(paths["photo"].figure), live=md(files_text(paths["live"])),
              live_figure=figure_text(paths["live"].figure))

@@ -40,16 +40,21 @@ class OnnxEmotionClassifier:
         self._opts = opts
         self._members: list = []
         self.member_paths: list[Path] = []
+        self.member_weights: list[float] = []
         self._add_member(path)
         self.path = path
 
-    def _add_member(self, path: Path) -> None:
-        """Open ``path`` (same input and output as the first file); `predict` averages all members."""
+    def _add_member(self, path: Path, weight: float = 1.0) -> None:
+        """Open ``path`` (same input and output as the first file); `predict` averages all members'
+        probabilities, each at its ``weight`` (the first file's is 1)."""
         import onnxruntime as ort
 
+        if not weight > 0:
+            raise ValueError(f"a member's weight must be positive, got {weight!r} for {path}")
         session = ort.InferenceSession(str(path), sess_options=self._opts, providers=["CPUExecutionProvider"])
-        self._members.append((session, session.get_inputs()[0].name))
+        self._members.append((session, session.get_inputs()[0].name, float(weight)))
         self.member_paths.append(Path(path))
+        self.member_weights.append(float(weight))
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
         crops = as_crop_batch(crops, self.input_size)
@@ -60,7 +65,7 @@ class OnnxEmotionClassifier:
         if self.tta:
             x = np.concatenate([x, x[..., ::-1]], axis=0)
         x = np.ascontiguousarray(x)
-        p = sum(session.run(None, {name: x})[0] for session, name in self._members) / len(self._members)
+        p = sum(w * session.run(None, {name: x})[0] for session, name, w in self._members) / sum(self.member_weights)
         if self.tta:
             p = 0.5 * (p[:n] + p[n:])
         p = p.astype(np.float32, copy=False)
