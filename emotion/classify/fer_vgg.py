@@ -3,9 +3,10 @@
 Weights in :data:`emotion.config.MODELS_DIR`: ``fer_vgg.onnx`` (float32, the photo path, with flip TTA)
 and ``fer_vgg.int8.onnx`` (static int8, QDQ: the live path, one forward pass), each averaged with its
 path's partner files when present (:data:`PARTNERS`: ``fer_kd.onnx`` / ``fer_kd.int8.onnx``, at their
-weights), with ``fer_vgg.json`` beside them (configuration, per-epoch history, measured figures). Trained by ``python -m emotion train`` and
-written by :mod:`emotion.train.torch_export` (see models/README.md). Same input as fernet: the
-FER-framed 48x48 crop through :func:`emotion.classify.fer_cnn.preprocess`. numpy + onnxruntime only.
+weights), with ``fer_vgg.json`` beside them (configuration, per-epoch history, measured figures).
+Trained by ``python -m emotion train`` and written by :mod:`emotion.train.torch_export` (see
+models/README.md). Same input as fernet: the FER-framed 48x48 crop through
+:func:`emotion.classify.fer_cnn.preprocess`. numpy + onnxruntime only.
 """
 from __future__ import annotations
 
