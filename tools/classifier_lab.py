@@ -8,10 +8,14 @@ of several) on those crops and on PublicTest in seconds:
     python tools/classifier_lab.py eval --crops data/lab/wild_dev.npz models/fer_vgg.onnx models/fer_cnn.onnx
     python tools/classifier_lab.py eval --crops data/lab/wild_dev.npz --tau 0.5 models/fer_vgg.onnx
     python tools/classifier_lab.py crops ../shared/data/photos/wild_dev --mouth-weight 0 --out data/lab/eyes.npz
+    python tools/classifier_lab.py grid --base 2 models/fer_vgg.onnx models/fer_kd.onnx models/fer_r4.onnx
 
 The crops file holds face crops of real photos: it stays in the git-ignored ``data/``. Final figures are
 printed by the product's own commands (``python -m emotion evaluate``, ``evaluate-photos``); this tool
-only narrows the candidates. ``crops --mouth-weight W --nose-weight W`` cuts the crops with other weights
+only narrows the candidates. ``grid`` scores every weighting of the files (the first at 1, each other at
+0, 0.25, 0.5 or 1) on PublicTest and on both halves of the people, and lists those that beat the first
+``--base`` files (equal weights) on PublicTest and on the first half (selection), marking the ones the
+second half and the whole set confirm. ``crops --mouth-weight W --nose-weight W`` cuts the crops with other weights
 of the mouth centre and the nose tip in the alignment (the engine's: mouth 0.5, nose 0; see
 ``emotion/landmarks/align.py``) to measure how much the framing matters. ``--tau`` subtracts ``tau * log(prior)`` (FER2013 Training's class
 frequencies) from the log-probabilities: the logit adjustment for a balanced error.
@@ -84,6 +88,33 @@ def predict(paths: list[str], crops: np.ndarray, tta: bool = True) -> np.ndarray
     return np.concatenate([models.predict(crops[i:i + 256]) for i in range(0, len(crops), 256)])
 
 
+def grid(files: list[str], crops: dict, base: int, tta: bool, weights=(0.0, 0.25, 0.5, 1.0)) -> list[str]:
+    """Lines "weights PT all first second [confirmed]" for the weightings that beat the base set."""
+    import itertools
+
+    from emotion.train import data as fdata
+
+    x_va, y_va = fdata.load_split("val")
+    y, first, photos = crops["labels"], crops["half"] == 0, int(crops["photos"])
+    n_first = int(round(photos * first.mean()))
+    probs = [(predict([f], x_va, tta), predict([f], crops["crops"], tta)) for f in files]
+
+    def score(ws):
+        pt = sum(w * p for w, (p, _) in zip(ws, probs)).argmax(1) == y_va
+        ok = sum(w * q for w, (_, q) in zip(ws, probs)).argmax(1) == y
+        return (pt.mean(), ok.sum() / photos, ok[first].sum() / n_first, ok[~first].sum() / (photos - n_first))
+
+    ref = score([1.0] * base + [0.0] * (len(files) - base))
+    lines = [f"base {' + '.join(files[:base])}: PT {ref[0]:.4f} all {ref[1]:.4f} first {ref[2]:.4f} second {ref[3]:.4f}"]
+    rows = [((1.0, *ws), score((1.0, *ws))) for ws in itertools.product(weights, repeat=len(files) - 1)]
+    for ws, s in sorted(rows, key=lambda r: -r[1][2]):
+        if s[0] > ref[0] and s[2] > ref[2]:
+            confirmed = s[3] >= ref[3] and s[1] > ref[1]
+            lines.append(f"{ws} PT {s[0]:.4f} all {s[1]:.4f} first {s[2]:.4f} second {s[3]:.4f}"
+                         + ("  confirmed" if confirmed else ""))
+    return lines
+
+
 def report(title: str, probs: np.ndarray, labels: np.ndarray, photos: int | None = None) -> None:
     pred = probs.argmax(1)
     n = photos or len(labels)
@@ -109,9 +140,17 @@ def main(argv=None) -> int:
     e.add_argument("--tau", type=float, nargs="*", default=[0.0])
     e.add_argument("--no-tta", action="store_true")
     e.add_argument("--no-publictest", action="store_true")
+    g = sub.add_parser("grid")
+    g.add_argument("models", nargs="+", help="ONNX files; the first weighs 1, each other 0, 0.25, 0.5 or 1")
+    g.add_argument("--base", type=int, default=1, help="the current set: the first N files at equal weights")
+    g.add_argument("--crops", default="data/lab/wild_dev.npz")
+    g.add_argument("--no-tta", action="store_true")
     args = ap.parse_args(argv)
     if args.cmd == "crops":
         cut_crops(Path(args.folder), Path(args.out), args.mouth_weight, args.nose_weight)
+        return 0
+    if args.cmd == "grid":
+        print("\n".join(grid(args.models, np.load(args.crops), args.base, not args.no_tta)))
         return 0
     from emotion.train import data as fdata
 
