@@ -15,10 +15,11 @@ printed by the product's own commands (``python -m emotion evaluate``, ``evaluat
 only narrows the candidates. ``grid`` scores every weighting of the files (the first at 1, each other at
 0, 0.25, 0.5 or 1) on PublicTest and on both halves of the people, and lists those that beat the first
 ``--base`` files (equal weights) on PublicTest and on the first half (selection), marking the ones the
-second half and the whole set confirm. ``crops --mouth-weight W --nose-weight W`` cuts the crops with other weights
-of the mouth centre and the nose tip in the alignment (the engine's: mouth 0.5, nose 0; see
-``emotion/landmarks/align.py``) to measure how much the framing matters. ``--tau`` subtracts ``tau * log(prior)`` (FER2013 Training's class
-frequencies) from the log-probabilities: the logit adjustment for a balanced error.
+second half and the whole set confirm. ``crops --mouth-weight W --nose-weight W`` cuts the crops with
+other weights of the mouth centre and the nose tip in the alignment (the engine's: mouth 0.5, nose 0; see
+``emotion/landmarks/align.py``) to measure how much the framing matters. ``--tau`` subtracts ``tau *
+log(prior)`` (FER2013 Training's class frequencies) from the log-probabilities: the logit adjustment for
+a balanced error.
 """
 from __future__ import annotations
 
@@ -105,7 +106,8 @@ def grid(files: list[str], crops: dict, base: int, tta: bool, weights=(0.0, 0.25
         return (pt.mean(), ok.sum() / photos, ok[first].sum() / n_first, ok[~first].sum() / (photos - n_first))
 
     ref = score([1.0] * base + [0.0] * (len(files) - base))
-    lines = [f"base {' + '.join(files[:base])}: PT {ref[0]:.4f} all {ref[1]:.4f} first {ref[2]:.4f} second {ref[3]:.4f}"]
+    lines = [f"base {' + '.join(files[:base])}: PT {ref[0]:.4f} all {ref[1]:.4f} first {ref[2]:.4f} "
+             f"second {ref[3]:.4f}"]
     rows = [((1.0, *ws), score((1.0, *ws))) for ws in itertools.product(weights, repeat=len(files) - 1)]
     for ws, s in sorted(rows, key=lambda r: -r[1][2]):
         if s[0] > ref[0] and s[2] > ref[2]:

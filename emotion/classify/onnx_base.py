@@ -65,7 +65,8 @@ class OnnxEmotionClassifier:
         if self.tta:
             x = np.concatenate([x, x[..., ::-1]], axis=0)
         x = np.ascontiguousarray(x)
-        p = sum(w * session.run(None, {name: x})[0] for session, name, w in self._members) / sum(self.member_weights)
+        p = sum(w * session.run(None, {name: x})[0] for session, name, w in self._members)
+        p = p / sum(self.member_weights)
         if self.tta:
             p = 0.5 * (p[:n] + p[n:])
         p = p.astype(np.float32, copy=False)
