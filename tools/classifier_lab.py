@@ -34,17 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from emotion.records import EMOTIONS  # noqa: E402
 
 
-#: the nose tip (point 30) in the 48x48 FER2013 frame, measured with the other template points
-FER_NOSE_TIP = (23.62, 27.88)
-
-
 def aligned_crop(bgr: np.ndarray, landmarks: np.ndarray, mouth_weight: float, nose_weight: float) -> np.ndarray:
     """The 48x48 gray crop with the eyes at weight 1 and the mouth centre / nose tip at the given weights."""
     from emotion.landmarks import align
 
     left, right = align.eye_centers(landmarks)
     src = np.array([left, right, align.mouth_center(landmarks), landmarks[30]])
-    dst = np.array([align.FER_LEFT_EYE, align.FER_RIGHT_EYE, align.FER_MOUTH, FER_NOSE_TIP])
+    dst = np.array([align.FER_LEFT_EYE, align.FER_RIGHT_EYE, align.FER_MOUTH, align.FER_NOSE_TIP])
     M = align.similarity_transform(src, dst, np.array([1.0, 1.0, mouth_weight, nose_weight]))
     return align.to_gray(align.warp(bgr, M, align.FER_SIZE))
 

@@ -52,7 +52,7 @@ class OnnxEmotionClassifier:
         if not weight > 0:
             raise ValueError(f"a member's weight must be positive, got {weight!r} for {path}")
         session = ort.InferenceSession(str(path), sess_options=self._opts, providers=["CPUExecutionProvider"])
-        self._members.append((session, session.get_inputs()[0].name, float(weight)))
+        self._members.append((session, session.get_inputs()[0].name))
         self.member_paths.append(Path(path))
         self.member_weights.append(float(weight))
 
@@ -65,8 +65,8 @@ class OnnxEmotionClassifier:
         if self.tta:
             x = np.concatenate([x, x[..., ::-1]], axis=0)
         x = np.ascontiguousarray(x)
-        p = sum(w * session.run(None, {name: x})[0] for session, name, w in self._members)
-        p = p / sum(self.member_weights)
+        members = zip(self._members, self.member_weights)
+        p = sum(w * session.run(None, {name: x})[0] for (session, name), w in members) / sum(self.member_weights)
         if self.tta:
             p = 0.5 * (p[:n] + p[n:])
         p = p.astype(np.float32, copy=False)

@@ -34,6 +34,8 @@ FER_SIZE = 48
 FER_LEFT_EYE = (14.62, 18.46)
 FER_RIGHT_EYE = (32.42, 18.25)
 FER_MOUTH = (23.84, 37.45)
+#: measured too, not used by the engine's crop (tools/classifier_lab.py re-aligns with it to compare framings)
+FER_NOSE_TIP = (23.62, 27.88)
 FER_MOUTH_WEIGHT = 0.5
 
 CHIP_SIZE = 150
