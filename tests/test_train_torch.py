@@ -209,6 +209,95 @@ def test_lowres_augmentation_blurs_when_on_and_changes_nothing_when_off():
     assert int((none.int() - imgs.int()).abs().max()) <= 1
 
 
+def _flat_faces(n=16):
+    """uint8 (n, 48, 48): face i is one flat grey level, all different, so every pixel tells its source."""
+    import torch
+
+    return torch.from_numpy(np.repeat((np.arange(n) * 15 + 5).astype(np.uint8), 48 * 48).reshape(n, 48, 48))
+
+
+def test_cutmix_pastes_one_box_of_the_partner_face_and_reports_the_exact_share():
+    import torch
+
+    from emotion.train.torch_aug import mix_batch
+
+    imgs = _flat_faces()
+    shares = []
+    for seed in range(6):
+        mixed, perm, lam = mix_batch(imgs, _no_aug(mix_prob=1.0, mix_mode="cutmix"), torch.Generator().manual_seed(seed))
+        assert sorted(perm.tolist()) == list(range(len(imgs)))
+        own = mixed == imgs
+        partner = mixed == imgs[perm]
+        assert bool((own | partner).all()), "every pixel comes from the face or its partner"
+        box = ~own[0]  # one box, the same in every face of the batch
+        moved = perm != torch.arange(len(imgs))
+        assert bool((~own[moved] == box).all())
+        assert abs(lam - (1.0 - int(box.sum()) / box.numel())) < 1e-9
+        if box.any():
+            rows, cols = box.any(1).nonzero().flatten(), box.any(0).nonzero().flatten()
+            assert int(box.sum()) == len(rows) * len(cols)  # a rectangle
+        shares.append(lam)
+    assert min(shares) < 0.9, shares  # Beta(1, 1) shares: some batches are really mixed
+
+
+def test_mixup_blends_each_face_with_its_partner_by_the_share():
+    import torch
+
+    from emotion.train.torch_aug import mix_batch
+
+    imgs = _flat_faces()
+    mixed, perm, lam = mix_batch(imgs, _no_aug(mix_prob=1.0, mix_mode="mixup"), torch.Generator().manual_seed(1))
+    assert 0.0 < lam < 1.0
+    want = imgs.float() * lam + imgs[perm].float() * (1 - lam)
+    assert float((mixed.float() - want).abs().max()) <= 0.5 + 1e-4
+
+
+def test_no_mixing_leaves_the_batch_and_the_random_stream_alone():
+    import torch
+
+    from emotion.train.torch_aug import mix_batch
+
+    imgs = _flat_faces()
+    gen = torch.Generator().manual_seed(5)
+    state = gen.get_state()
+    same, perm, lam = mix_batch(imgs, _no_aug(mix_prob=0.0), gen)
+    assert same is imgs and lam == 1.0 and perm.tolist() == list(range(len(imgs)))
+    assert torch.equal(gen.get_state(), state)  # earlier runs without mixing resume on the same stream
+    with pytest.raises(ValueError):
+        mix_batch(imgs, _no_aug(mix_prob=1.0, mix_mode="blend"), gen)
+
+
+def test_a_mixed_batch_counts_each_label_by_its_share():
+    import torch
+    import torch.nn.functional as F
+
+    logits = torch.randn(6, 7, generator=torch.Generator().manual_seed(0))
+    labels = torch.tensor([0, 1, 2, 3, 4, 5])
+    perm = torch.tensor([5, 4, 3, 2, 1, 0])
+    w = torch.linspace(0.5, 2.0, 7)
+    own = F.cross_entropy(logits, labels, weight=w, label_smoothing=0.1)
+    partner = F.cross_entropy(logits, labels[perm], weight=w, label_smoothing=0.1)
+    assert abs(float(own - partner)) > 0.05
+    assert torch.allclose(torch_train.label_loss(logits, labels, perm, 1.0, w, 0.1), own)
+    assert torch.allclose(torch_train.label_loss(logits, labels, perm, 0.25, w, 0.1), 0.25 * own + 0.75 * partner)
+
+
+def test_the_trainer_mixes_batches_when_asked(small_fer, tmp_path):
+    """The same seeded one-epoch run with and without mixing: the weights differ only if the trainer
+    mixes (mix_prob 0 draws no random number, so the two runs are otherwise the same)."""
+    import torch
+
+    def weights(**mix):
+        run = tmp_path / ("mix" if mix else "plain")
+        torch_train.train(_no_aug(epochs=1, batch_size=32, **mix), run, small_fer, log=lambda m: None)
+        return torch_train.load_checkpoint(run / "last.pt")["model"]
+
+    plain = weights()
+    mixed = weights(mix_prob=1.0, mix_mode="cutmix")
+    differs = [k for k in plain if plain[k].is_floating_point() and not torch.equal(plain[k], mixed[k])]
+    assert differs, "mix_prob 1 trained exactly like mix_prob 0"
+
+
 def test_kd_loss_is_zero_on_the_teacher_and_pulls_towards_it():
     import torch
 

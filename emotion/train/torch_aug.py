@@ -10,7 +10,10 @@ time gives it: :func:`emotion.classify.fer_cnn.preprocess` is applied afterwards
   any resolution);
 * resolution: an optional downscale to a random side (one per batch) and back, for the small faces of
   group photos and tight low-resolution crops whose 48 px crop is an upsampled 20-40 px face;
-* random erasing: a rectangle of noise per chosen image, built with broadcast masks.
+* random erasing: a rectangle of noise per chosen image, built with broadcast masks;
+* mixing (:func:`mix_batch`, after :func:`augment`): CutMix (Yun et al. 2019: a box of another face of the
+  batch pasted in) or mixup (Zhang et al. 2018: the two faces blended); the trainer weighs the two labels
+  by the share ``lam`` of each face.
 
 All random numbers come from the ``torch.Generator`` passed in (its state is checkpointed).
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -108,3 +112,37 @@ def augment(images: torch.Tensor, cfg, gen: torch.Generator) -> torch.Tensor:
         x = torch.where(mask.unsqueeze(1).to(device), noise, x)
 
     return (x.squeeze(1) * 255.0 + 0.5).clamp(0, 255).to(torch.uint8)
+
+
+MIX_MODES = ("cutmix", "mixup")
+
+
+def mix_batch(images: torch.Tensor, cfg, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Mix each uint8 (N, S, S) crop with another of the batch (a seeded permutation); one share ``lam``
+    per batch, ``lam ~ Beta(mix_alpha, mix_alpha)``. Returns (mixed crops, the permutation, lam), lam being
+    the exact share of the original face (for CutMix, the share of pixels outside the pasted box).
+    With probability ``1 - mix_prob`` the batch is returned as it is, with lam 1."""
+    n, h, w = images.shape
+    if cfg.mix_mode not in MIX_MODES:
+        raise ValueError(f"mix_mode {cfg.mix_mode!r}: choose from {MIX_MODES}")
+    if cfg.mix_prob <= 0:  # draws nothing, so runs without mixing keep their random stream
+        return images, torch.arange(n), 1.0
+    perm = torch.randperm(n, generator=gen)
+    if float(torch.rand(1, generator=gen)) >= cfg.mix_prob:
+        return images, perm, 1.0
+    # torch's Beta sampler takes no generator: a numpy draw seeded from the checkpointed generator
+    lam = float(np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
+                .beta(cfg.mix_alpha, cfg.mix_alpha))
+    other = images[perm]
+    if cfg.mix_mode == "mixup":
+        mixed = images.to(torch.float32) * lam + other.to(torch.float32) * (1.0 - lam)
+        return (mixed + 0.5).clamp(0, 255).to(torch.uint8), perm, lam
+    cut = math.sqrt(1.0 - lam)
+    bh, bw = int(round(h * cut)), int(round(w * cut))
+    cy = int(torch.randint(0, h, (1,), generator=gen))
+    cx = int(torch.randint(0, w, (1,), generator=gen))
+    y0, y1 = max(0, cy - bh // 2), min(h, cy + (bh + 1) // 2)
+    x0, x1 = max(0, cx - bw // 2), min(w, cx + (bw + 1) // 2)
+    mixed = images.clone()
+    mixed[:, y0:y1, x0:x1] = other[:, y0:y1, x0:x1]
+    return mixed, perm, 1.0 - (y1 - y0) * (x1 - x0) / (h * w)

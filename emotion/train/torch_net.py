@@ -51,6 +51,10 @@ class TorchTrainConfig(JsonConfig):
     aug_lowres_min: int = 16
     aug_erase_prob: float = 0.4
     aug_erase_max_frac: float = 0.15
+    # --- mixing of pairs of faces (emotion.train.torch_aug.mix_batch; the loss weighs both labels) ------
+    mix_prob: float = 0.0  # share of batches mixed (0: off)
+    mix_mode: str = "cutmix"  # "cutmix": a box of another face pasted in; "mixup": the two faces blended
+    mix_alpha: float = 1.0  # the mixing share lam ~ Beta(alpha, alpha), one per batch
     # --- inference / selection ------------------------------------------------------------------------
     tta_flip: bool = True  # selection and the photo path average with the mirrored crop
     # --- machine ------------------------------------------------------------------------------------

@@ -206,6 +206,19 @@ def build_training(cfg, device, steps_per_epoch: int, horizon: dict | None = Non
     return model, opt, sched
 
 
+def label_loss(logits, labels, perm, lam: float, weights, label_smoothing: float):
+    """Weighted, smoothed cross-entropy; for a mixed batch (``lam`` < 1, see
+    :func:`emotion.train.torch_aug.mix_batch`) each face's own label counts by its share ``lam`` and its
+    partner's (``labels[perm]``) by the rest."""
+    import torch.nn.functional as F
+
+    loss = F.cross_entropy(logits, labels, weight=weights, label_smoothing=label_smoothing)
+    if lam < 1.0:
+        loss = lam * loss + (1.0 - lam) * F.cross_entropy(logits, labels[perm], weight=weights,
+                                                          label_smoothing=label_smoothing)
+    return loss
+
+
 def train(cfg, run_dir: Path, data_dir=None, *, resume: bool = False, limit: int | None = None,
           val_limit: int | None = None, stop_after: int | None = None, bench: int | None = None,
           epochs: int | None = None, deadline: float | None = None, log=print) -> dict:
@@ -218,13 +231,12 @@ def train(cfg, run_dir: Path, data_dir=None, *, resume: bool = False, limit: int
     ends before it, from the last epochs' durations (at most ``cfg.epochs``, the configured maximum;
     the cosine is re-scaled from the current step on). Kept in the checkpoint for ``--resume``."""
     import torch
-    import torch.nn.functional as F
 
     from emotion.classify import fer_cnn as fernet
     from emotion.records import EMOTIONS
     from emotion.train import data as fdata
     from emotion.train.evaluate import metrics
-    from emotion.train.torch_aug import augment
+    from emotion.train.torch_aug import augment, mix_batch
     from emotion.train.torch_net import TorchTrainConfig, count_macs, count_params
     from emotion.train.torch_teacher import kd_loss, load_teacher, teacher_log_probs
 
@@ -311,14 +323,15 @@ def train(cfg, run_dir: Path, data_dir=None, *, resume: bool = False, limit: int
         log(f"distilling {teacher.name}: weight {cfg.kd_weight}, temperature {cfg.kd_temperature}")
 
     def train_step(idx) -> tuple[float, int]:
-        crops = augment(x_tr_t[idx].to(device), cfg, gen).cpu().numpy()
+        crops, perm, lam = mix_batch(augment(x_tr_t[idx].to(device), cfg, gen).cpu(), cfg, gen)
+        crops = crops.numpy()
         xb = torch.from_numpy(fernet.preprocess(crops)).unsqueeze(1).to(device)
         if cfg.channels_last:
             xb = xb.contiguous(memory_format=torch.channels_last)
         yb = y_tr_t[idx].to(device)
         with autocast(device, precision):
             logits = model(xb)
-        loss = F.cross_entropy(logits.float(), yb, weight=weights, label_smoothing=cfg.label_smoothing)
+        loss = label_loss(logits.float(), yb, perm.to(device), lam, weights, cfg.label_smoothing)
         if teacher is not None:
             t_logp = teacher_log_probs(teacher, crops).to(device)
             loss = (1 - cfg.kd_weight) * loss + cfg.kd_weight * kd_loss(logits.float(), t_logp, cfg.kd_temperature)
