@@ -91,12 +91,15 @@ class ClassifierPath:
     files: tuple[str, ...]
     figure: Figure | None
     weights: tuple[float, ...] = ()
+    #: the test-time views each crop is scored in (a name of emotion.classify.views.VIEWS)
+    views: str = "one"
 
 
 def classifier_paths(classifier: Any) -> list[ClassifierPath]:
-    """The photo path runs ``classifier`` as built (with its flip TTA); the live path its plain twin
+    """The photo path runs ``classifier`` as built (in its test-time views); the live path its plain twin
     (`emotion.live.smoothing.plain_twin`: one pass a frame, e.g. the int8 files), or the classifier
     itself when it has no TTA to spread."""
+    from emotion.classify.views import views_name
     from emotion.live.smoothing import plain_twin
 
     twin = plain_twin(classifier)
@@ -111,9 +114,14 @@ def classifier_paths(classifier: Any) -> list[ClassifierPath]:
         name = str(getattr(clf, "name", ""))
         meta = _classifier_metadata(name)
         test = meta.get("publictest")
-        # a record without "tta" was measured as the model ships (its metadata's tta_flip, on by default)
-        recorded_tta = test.get("tta", meta.get("tta_flip", True)) if isinstance(test, dict) else None
-        same_setup = isinstance(test, dict) and bool(recorded_tta) == bool(getattr(clf, "tta", False))
+        # a record without "views" or "tta" was measured as the model ships (its metadata's tta_flip, on
+        # by default): the crop and its mirror image
+        recorded = None
+        if isinstance(test, dict):
+            recorded = test.get("views") or ("mirror" if test.get("tta", meta.get("tta_flip", True)) else "one")
+        views = getattr(clf, "views", None)
+        running = views_name(views) if views else ("mirror" if getattr(clf, "tta", False) else "one")
         out.append(ClassifierPath(role, tuple(Path(p).name for p in paths),
-                                  classifier_figure(name) if same_setup else None, tuple(weights)))
+                                  classifier_figure(name) if recorded == running else None, tuple(weights),
+                                  running))
     return out

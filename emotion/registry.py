@@ -161,22 +161,27 @@ def describe_models() -> list[dict[str, Any]]:
     return rows
 
 
+#: how `python -m emotion models` names each view set of emotion.classify.views
+_VIEWS_TEXT = {"one": "one pass", "mirror": "flip TTA", "mirror_zoom": "6 views: mirrored and zoomed"}
+
+
 def _fer_vgg_rows() -> list[dict[str, Any]]:
-    """The round-2 model: float32 (photo path, flip TTA) and int8 (live path, one pass), each averaged with
-    its partner files (at their weights) when they are shipped, with the figures of what each path runs."""
+    """The round-2 model's two paths (photo: ``fer_vgg``, live: ``fer_vgg_int8``), each its first file
+    averaged with its partner files (at their weights) when they are shipped, in its test-time views, with
+    the figures of what each path runs."""
     from emotion.classify import fer_vgg
 
     meta = fer_vgg.read_metadata()
     rows = []
     for name, int8 in (("fer_vgg", False), ("fer_vgg_int8", True)):
-        path = fer_vgg.model_path(int8=int8)
+        path = fer_vgg.first_path(int8=int8)
         figs = fer_vgg.publictest_figures(int8=int8)
         partners = fer_vgg.partner_paths(int8=int8)
         if not _file_ok(path):
             note = "not exported yet: python -m emotion train, then python -m emotion train --export"
         elif figs:
             note = (f"FER2013 PublicTest accuracy {figs['accuracy']:.1%}, macro-F1 {figs['macro_f1']:.1%}, "
-                    f"{figs['median_ms']} ms per face (batch 1, flip TTA {'on' if figs.get('tta') else 'off'})")
+                    f"{figs['median_ms']} ms per face (batch 1, {_VIEWS_TEXT[fer_vgg.RECIPES[int8].views]})")
             if partners:
                 others = " + ".join(path.name + ("" if weight == 1 else f" (weight {weight:g})")
                                     for path, weight in partners)

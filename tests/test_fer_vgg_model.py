@@ -16,6 +16,7 @@ import pytest
 
 from emotion import config
 from emotion.classify import fer_vgg
+from emotion.classify.views import VIEWS, view_batch
 from emotion.records import EMOTIONS
 from tests.photos import PHOTOS, real_photo
 
@@ -79,36 +80,53 @@ def test_a_neutral_real_photo_is_not_happy():
     assert face.scores[EMOTIONS.index("happy")] < 0.5
 
 
-def test_flip_tta_is_on_for_photos_and_mirror_invariant():
+def test_photo_views_are_mirror_invariant():
     _need_model()
     clf = fer_vgg.FerVggClassifier()
-    assert clf.tta
+    assert clf.tta and clf.views == VIEWS[fer_vgg.RECIPES[False].views] and len(clf.views) == 6
     crops = np.random.default_rng(4).integers(0, 256, (3, 48, 48), dtype=np.uint8)
     np.testing.assert_allclose(clf.predict(crops), clf.predict(crops[:, :, ::-1]), atol=1e-5)
 
 
-def test_photo_path_averages_fer_vgg_and_its_distilled_partner():
-    """The float32 photo classifier is the mean of fer_vgg.onnx and fer_kd.onnx (each with flip TTA);
-    an explicit candidate file stays a single network."""
+def _alone(path, crops, views):
+    """One file's probabilities, averaged over ``views`` by hand (view_batch, one pass each)."""
+    one = fer_vgg.FerVggClassifier(model_file=path, tta=False)
+    return one.predict(view_batch(crops, views)).reshape(len(views), len(crops), 7).mean(0)
+
+
+def test_photo_path_averages_its_files_at_their_weights_over_six_views():
+    """The photo classifier is the weighted mean of fer_vgg.int8, fer_kd.int8 and fer_r4.int8 (1, 1, 1.5),
+    each over the six views of each crop; an explicit candidate file stays a single network."""
     _need_model()
-    assert (config.MODELS_DIR / fer_vgg.PARTNER_FILE).is_file(), "models/fer_kd.onnx is shipped"
+    recipe = fer_vgg.RECIPES[False]
+    files = [recipe.first] + [name for name, _ in recipe.partners]
+    weights = [1.0] + [w for _, w in recipe.partners]
+    assert files == [fer_vgg.INT8_FILE, fer_vgg.PARTNER_INT8_FILE, fer_vgg.R4_INT8_FILE] and weights == [1, 1, 1.5]
+    assert all((config.MODELS_DIR / f).is_file() for f in files), "the photo path's files are shipped"
     crops = np.random.default_rng(5).integers(0, 256, (4, 48, 48), dtype=np.uint8)
-    pair = fer_vgg.FerVggClassifier()
-    assert [p.name for p in pair.member_paths] == [fer_vgg.MODEL_FILE, fer_vgg.PARTNER_FILE]
-    first = fer_vgg.FerVggClassifier(partner=False).predict(crops)
-    second = fer_vgg.FerVggClassifier(model_file=config.MODELS_DIR / fer_vgg.PARTNER_FILE).predict(crops)
-    assert np.abs(first - second).max() > 0.01, "the two networks should differ"
-    np.testing.assert_allclose(pair.predict(crops), 0.5 * (first + second), atol=1e-5)
+    photo = fer_vgg.FerVggClassifier()
+    assert [p.name for p in photo.member_paths] == files and photo.member_weights == weights
+    views = VIEWS["mirror_zoom"]
+    each = [_alone(config.MODELS_DIR / f, crops, views) for f in files]
+    assert np.abs(each[0] - each[2]).max() > 0.01, "the networks should differ"
+    want = sum(w * p for w, p in zip(weights, each)) / sum(weights)
+    np.testing.assert_allclose(photo.predict(crops), want / want.sum(1, keepdims=True), atol=1e-5)
+    # the zoomed views count: the mirrored pair alone gives other probabilities
+    mirror_only = sum(w * _alone(config.MODELS_DIR / f, crops, VIEWS["mirror"]) for w, f in zip(weights, files))
+    assert np.abs(photo.predict(crops) - mirror_only / sum(weights)).max() > 1e-3
     assert len(fer_vgg.FerVggClassifier(model_file=config.MODELS_DIR / fer_vgg.MODEL_FILE).member_paths) == 1
 
 
 def test_partner_weights_weigh_the_average(monkeypatch):
     """A partner listed at weight 0.25 counts a quarter as much as the first file: (first + 0.25 second) / 1.25."""
+    import dataclasses
+
     _need_model()
     crops = np.random.default_rng(7).integers(0, 256, (4, 48, 48), dtype=np.uint8)
     first = fer_vgg.FerVggClassifier(partner=False).predict(crops)
-    second = fer_vgg.FerVggClassifier(model_file=config.MODELS_DIR / fer_vgg.PARTNER_FILE).predict(crops)
-    monkeypatch.setitem(fer_vgg.PARTNERS, False, ((fer_vgg.PARTNER_FILE, 0.25),))
+    second = fer_vgg.FerVggClassifier(model_file=config.MODELS_DIR / fer_vgg.PARTNER_INT8_FILE).predict(crops)
+    monkeypatch.setitem(fer_vgg.RECIPES, False, dataclasses.replace(
+        fer_vgg.RECIPES[False], partners=((fer_vgg.PARTNER_INT8_FILE, 0.25),)))
     weighted = fer_vgg.FerVggClassifier()
     assert weighted.member_weights == [1.0, 0.25]
     np.testing.assert_allclose(weighted.predict(crops), (first + 0.25 * second) / 1.25, atol=1e-5)
@@ -138,26 +156,40 @@ def test_live_path_averages_the_two_int8_files():
     assert meta["live_path"]["publictest"]["accuracy"] != meta["int8"]["publictest_no_tta"]["accuracy"]
 
 
-def test_recorded_figures_follow_the_partner_files(tmp_path, monkeypatch):
-    """A models folder without the partner files reports the single files' figures, with them the whole
-    path's, and only when the record names exactly the files and weights that run."""
+def test_recorded_figures_follow_the_partner_files_and_views(tmp_path, monkeypatch):
+    """A models folder without the partner files reports the single first file's figure when it was measured
+    in the path's views, with them the whole path's, and only when the record names exactly the files,
+    weights and views that run."""
+    import dataclasses
     import json
 
+    photo = fer_vgg.RECIPES[False]
+    photo_members = [photo.first] + [name for name, _ in photo.partners]
     meta = {"publictest": {"accuracy": 0.642}, "int8": {"publictest_no_tta": {"accuracy": 0.631}},
-            "photo_path": {"members": [fer_vgg.MODEL_FILE, fer_vgg.PARTNER_FILE], "publictest": {"accuracy": 0.650}},
+            "photo_path": {"members": photo_members, "weights": [1.0] + [w for _, w in photo.partners],
+                           "publictest": {"accuracy": 0.675, "views": photo.views}},
             "live_path": {"members": [fer_vgg.INT8_FILE, fer_vgg.PARTNER_INT8_FILE],
                           "publictest": {"accuracy": 0.6445}}}
     (tmp_path / fer_vgg.META_FILE).write_text(json.dumps(meta))
     got = lambda int8: (fer_vgg.publictest_figures(tmp_path, int8=int8) or {}).get("accuracy")  # noqa: E731
-    assert (got(False), got(True)) == (0.642, 0.631)
+    # alone, the int8 file's one-pass figure describes the live path, not the photo path's six views
+    assert (got(False), got(True)) == (None, 0.631)
     (tmp_path / fer_vgg.PARTNER_INT8_FILE).write_bytes(b"")
-    assert (got(False), got(True)) == (0.642, 0.6445)
-    (tmp_path / fer_vgg.PARTNER_FILE).write_bytes(b"")
-    assert (got(False), got(True)) == (0.650, 0.6445)
+    assert got(True) == 0.6445
+    assert got(False) is None  # fer_r4.int8 is missing: the record of three files does not describe two
+    (tmp_path / fer_vgg.R4_INT8_FILE).write_bytes(b"")
+    assert (got(False), got(True)) == (0.675, 0.6445)
+    # a record measured with the mirror only is not the figure of six views
+    meta["photo_path"]["publictest"]["views"] = "mirror"
+    (tmp_path / fer_vgg.META_FILE).write_text(json.dumps(meta))
+    assert got(False) is None
+    meta["photo_path"]["publictest"]["views"] = photo.views
     # a third live network at weight 0.5: the pair's record no longer describes the live path...
-    monkeypatch.setitem(fer_vgg.PARTNERS, True, ((fer_vgg.PARTNER_INT8_FILE, 1.0), ("third.int8.onnx", 0.5)))
+    monkeypatch.setitem(fer_vgg.RECIPES, True, dataclasses.replace(
+        fer_vgg.RECIPES[True], partners=((fer_vgg.PARTNER_INT8_FILE, 1.0), ("third.int8.onnx", 0.5))))
     (tmp_path / "third.int8.onnx").write_bytes(b"")
-    assert (got(False), got(True)) == (0.650, None)
+    (tmp_path / fer_vgg.META_FILE).write_text(json.dumps(meta))
+    assert (got(False), got(True)) == (0.675, None)
     # ...a record of the three at other weights does not either, one of exactly these does
     meta["live_path"] = {"members": [fer_vgg.INT8_FILE, fer_vgg.PARTNER_INT8_FILE, "third.int8.onnx"],
                          "weights": [1.0, 1.0, 1.0], "publictest": {"accuracy": 0.66}}

@@ -60,24 +60,29 @@ def test_the_shipped_model_metadata_is_read():
 
 
 def test_classifier_paths_name_each_paths_files_and_their_own_figure():
-    """The photo path runs the shipped pair with flip TTA, the live path the int8 pair; each figure is the
-    one recorded for that set-up, and a record of another set-up is no figure ("not measured")."""
+    """The photo path runs its three int8 files in six views, the live path the int8 pair in one; each
+    figure is the one recorded for that set-up, and a record of another set-up is no figure ("not
+    measured")."""
     from emotion import registry
     from emotion.classify import fer_vgg
     from emotion.model_figures import classifier_paths
 
     photo, live = classifier_paths(registry.get_classifier("fer_vgg"))
     assert (photo.role, live.role) == ("photo", "live")
-    for path, first, int8 in ((photo, fer_vgg.MODEL_FILE, False), (live, fer_vgg.INT8_FILE, True)):
-        assert path.files == (first, *(name for name, _ in fer_vgg.PARTNERS[int8]))
-        assert path.weights == (1.0, *(weight for _, weight in fer_vgg.PARTNERS[int8]))
-    assert fer_vgg.PARTNER_FILE in photo.files and fer_vgg.PARTNER_INT8_FILE in live.files
+    for path, int8 in ((photo, False), (live, True)):
+        recipe = fer_vgg.RECIPES[int8]
+        assert path.files == (recipe.first, *(name for name, _ in recipe.partners))
+        assert path.weights == (1.0, *(weight for _, weight in recipe.partners))
+        assert path.views == recipe.views
+    assert fer_vgg.R4_INT8_FILE in photo.files and fer_vgg.R4_INT8_FILE not in live.files
+    assert (photo.views, live.views) == ("mirror_zoom", "one")
     meta = fer_vgg.read_metadata()
     assert photo.figure.value == pytest.approx(meta["photo_path"]["publictest"]["accuracy"])
     assert live.figure.value == pytest.approx(meta["live_path"]["publictest"]["accuracy"])
     cnn_photo, cnn_live = classifier_paths(registry.get_classifier("fer_cnn"))
     assert cnn_photo.files == cnn_live.files == ("fer_cnn.onnx",)
     assert cnn_photo.figure is not None and cnn_live.figure is None  # fer_cnn was measured with flip TTA only
+    assert (cnn_photo.views, cnn_live.views) == ("mirror", "one")
 
 
 def test_a_paths_files_show_each_weight_other_than_one():

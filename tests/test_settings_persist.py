@@ -97,11 +97,12 @@ def test_settings_say_which_emotion_files_each_path_runs(fresh):
     from emotion.classify import fer_vgg
     from ui.text import md
 
-    def files(first: str, int8: bool) -> str:  # "A + B + C ×0.25": each partner at its weight
-        return md(" + ".join([first] + [n + ("" if w == 1 else f" ×{w:g}") for n, w in fer_vgg.PARTNERS[int8]]))
+    def files(int8: bool) -> str:  # "A + B + C ×1.5": each partner at its weight
+        recipe = fer_vgg.RECIPES[int8]
+        return md(" + ".join([recipe.first] + [n + ("" if w == 1 else f" ×{w:g}") for n, w in recipe.partners]))
 
-    photo, live = files(fer_vgg.MODEL_FILE, False), files(fer_vgg.INT8_FILE, True)
-    assert md(fer_vgg.PARTNER_FILE) in photo and md(fer_vgg.PARTNER_INT8_FILE) in live
+    photo, live = files(False), files(True)
+    assert md(fer_vgg.R4_INT8_FILE) in photo and md(fer_vgg.PARTNER_INT8_FILE) in live
     at = fresh()
     register(at, "carol", PASSWORD)
     _settings_page(at)
@@ -109,10 +110,15 @@ def test_settings_say_which_emotion_files_each_path_runs(fresh):
     captions = [c.value for c in at.caption if photo in c.value]
     assert len(captions) == 1 and live in captions[0], [c.value for c in at.caption]
     figures = [fer_vgg.publictest_figures(int8=i)["accuracy"] for i in (False, True)]
-    assert captions[0].index(f"{figures[0]:.1%}") < captions[0].index(live) < captions[0].index(f"{figures[1]:.1%}")
+    text = captions[0]
+    after_photo = text.index(photo) + len(photo)  # the live pair's names are also the photo path's first two
+    live_at = text.index(live, after_photo)
+    assert text.index(t("views_mirror_zoom", "en")) == after_photo  # the six views follow the photo files
+    assert after_photo < text.index(f"{figures[0]:.1%}") < live_at < text.index(f"{figures[1]:.1%}", live_at)
     at.selectbox(key="lang").set_value("zh").run()
     zh = [c.value for c in ok(at).caption if photo in c.value]
     assert len(zh) == 1 and zh[0].startswith("照片：") and "实时摄像头和视频" in zh[0]
+    assert t("views_mirror_zoom", "zh") in zh[0] and t("views_mirror_zoom", "en") not in zh[0]
     at.selectbox(key="set_classifier").set_value("fer_cnn").run()
     assert not [c.value for c in ok(at).caption if photo in c.value]
     assert [c.value for c in at.caption if md("fer_cnn.onnx") in c.value]

@@ -7,8 +7,10 @@ EN: dict[str, str] = {
     "recognizer_help": "The model that turns a face into numbers to recognise enrolled people. "
                        "Faces are enrolled per recogniser: after a change, enrol people again.",
     "classifier_help": "The model that scores the seven emotions.",
-    "classifier_paths": "Photos: {photo} ({photo_figure}). Live camera and videos: {live}, one pass a frame "
-                        "({live_figure}).",
+    "classifier_paths": "Photos: {photo}{photo_views} ({photo_figure}). Live camera and videos: {live}, one pass "
+                        "a frame ({live_figure}).",
+    "views_mirror": ", each face also mirrored",
+    "views_mirror_zoom": ", each face in 6 views (mirrored, zoomed in and out)",
     "settings_note_saved": "Your settings are saved to your account and restored whenever you sign in.",
     "settings_not_saved": "The database is unreachable: your settings apply to this session but were not saved.",
     "settings_not_restored": "The database is unreachable: your saved settings could not be loaded, the defaults "
@@ -51,7 +53,9 @@ ZH: dict[str, str] = {
     # settings
     "recognizer_help": "把人脸转换为数字以识别已登记人物的模型。每个识别模型分别登记人脸：更换后请重新登记。",
     "classifier_help": "为七种情绪打分的模型。",
-    "classifier_paths": "照片：{photo}（{photo_figure}）。实时摄像头和视频：{live}，每帧运行一次（{live_figure}）。",
+    "classifier_paths": "照片：{photo}{photo_views}（{photo_figure}）。实时摄像头和视频：{live}，每帧运行一次（{live_figure}）。",
+    "views_mirror": "，每张脸另加镜像",
+    "views_mirror_zoom": "，每张脸取 6 个视图（镜像、放大和缩小）",
     "settings_note_saved": "您的设置保存在账户中，每次登录时自动恢复。",
     "settings_not_saved": "数据库无法连接：设置在本次会话中有效，但未保存。",
     "settings_not_restored": "数据库无法连接：无法加载您保存的设置，暂时使用默认设置。",

@@ -3,6 +3,7 @@ weight files the photo path and the live path (camera and videos) run, each with
 from __future__ import annotations
 
 from emotion import registry
+from emotion.classify.views import VIEWS
 from emotion.model_figures import ClassifierPath, Figure, classifier_paths
 from ui.i18n import t
 from ui.text import md
@@ -22,14 +23,16 @@ def files_text(path: ClassifierPath) -> str:
 
 
 def classifier_paths_text(name: str) -> str | None:
-    """"Photos: A + B (65.0 % ...). Live camera and videos: ..." for the classifier ``name``; None when it
-    cannot be built here or has no weight files of its own (DeepFace)."""
+    """"Photos: A + B, each face in 6 views (67.5 % ...). Live camera and videos: ..." for the classifier
+    ``name``; None when it cannot be built here or has no weight files of its own (DeepFace)."""
     try:
         paths = {p.role: p for p in classifier_paths(registry.get_classifier(name))}
     except Exception:  # noqa: BLE001 - an unavailable model: the selector's own warning covers it
         return None
     if not all(paths.get(role) and paths[role].files for role in ("photo", "live")):
         return None
+    views = paths["photo"].views
     return t("classifier_paths", photo=md(files_text(paths["photo"])),
+             photo_views=t("views_" + views) if views in VIEWS and views != "one" else "",
              photo_figure=figure_text(paths["photo"].figure), live=md(files_text(paths["live"])),
              live_figure=figure_text(paths["live"].figure))

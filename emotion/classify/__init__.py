@@ -35,9 +35,9 @@ def available_classifiers() -> list[str]:
     out = []
     if fer_cnn.model_path().is_file():
         out.append("fer_cnn")
-    if fer_vgg.model_path().is_file():
+    if fer_vgg.first_path().is_file():
         out.append("fer_vgg")
-    if fer_vgg.model_path(int8=True).is_file():
+    if fer_vgg.first_path(int8=True).is_file():
         out.append("fer_vgg_int8")
     if deepface_emotion.is_available():
         out.append("deepface")

@@ -1,8 +1,10 @@
 """What the ONNX Runtime emotion classifiers share: the CPU session set up for batch-1 calls and the
-predict step (crop batch -> preprocessing -> optional flip TTA -> normalised probabilities).
+predict step (crop batch -> test-time views (:mod:`emotion.classify.views`) -> preprocessing -> each
+member's probabilities, averaged at the members' weights and over the views -> normalised probabilities).
 
 Subclasses (``fer_cnn``, ``fer_vgg``) find their file, read their metadata, set ``name``, ``input_size``,
-``tta`` and ``preprocess``, then call :meth:`OnnxEmotionClassifier._open`. numpy + onnxruntime only.
+``views`` (or ``tta``) and ``preprocess``, then call :meth:`OnnxEmotionClassifier._open`. numpy +
+onnxruntime (+ OpenCV for zoomed views) only.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import numpy as np
 
 from emotion import config
 from emotion.classify.base import as_crop_batch
+from emotion.classify.views import VIEWS, View, mean_over_views, view_batch
 
 
 class OnnxEmotionClassifier:
@@ -20,10 +23,20 @@ class OnnxEmotionClassifier:
 
     name: str
     input_size: int
-    tta: bool
+    #: the test-time views each crop is scored in (emotion.classify.views.VIEWS); the first is the crop
+    views: tuple[View, ...] = VIEWS["one"]
     path: Path
     #: uint8 (N, S, S) -> float32 (N, S, S); bound as a staticmethod by each subclass
     preprocess: ClassVar[Callable[[np.ndarray], np.ndarray]]
+
+    @property
+    def tta(self) -> bool:
+        """Whether the classifier scores more than the crop itself (test-time augmentation)."""
+        return len(self.views) > 1
+
+    @tta.setter
+    def tta(self, on: bool) -> None:
+        self.views = VIEWS["mirror"] if on else VIEWS["one"]
 
     def _open(self, path: Path, threads: int | None) -> None:
         """One CPU InferenceSession on ``path``. Batch-1 calls of a small CNN: one intra-op thread is
@@ -61,13 +74,11 @@ class OnnxEmotionClassifier:
         n = len(crops)
         if n == 0:
             return np.zeros((0, 7), np.float32)
-        x = self.preprocess(crops)[:, None]  # (N, 1, S, S)
-        if self.tta:
-            x = np.concatenate([x, x[..., ::-1]], axis=0)
-        x = np.ascontiguousarray(x)
+        views = self.views
+        x = np.ascontiguousarray(self.preprocess(view_batch(crops, views))[:, None])  # (V*N, 1, S, S)
         members = zip(self._members, self.member_weights)
         p = sum(w * session.run(None, {name: x})[0] for (session, name), w in members) / sum(self.member_weights)
-        if self.tta:
-            p = 0.5 * (p[:n] + p[n:])
+        if len(views) > 1:
+            p = mean_over_views(p, len(views))
         p = p.astype(np.float32, copy=False)
         return p / p.sum(axis=1, keepdims=True)

@@ -1,7 +1,7 @@
 """`python -m emotion evaluate FILE.npz.xz`: the shipped emotion model on a FER2013-format file.
 
 Uses exactly the run-time path: :class:`emotion.classify.fer_cnn.FerCnnClassifier` (ONNX Runtime, the
-same :func:`~emotion.classify.fer_cnn.preprocess` and flip TTA). Prints accuracy, macro-F1, per-class
+same :func:`~emotion.classify.fer_cnn.preprocess` and test-time views). Prints accuracy, macro-F1, per-class
 recall, the confusion matrix and the median milliseconds per face at batch size 1; the last line is
 ``accuracy=0.xxxx``. Needs numpy and onnxruntime only (no TensorFlow).
 """
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emotion.classify.views import views_name
 from emotion.records import EMOTIONS
 
 
@@ -23,7 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="fer_cnn (default; old name fernet), fer_vgg, fer_vgg_int8 or deepface (needs its weights)")
     p.add_argument("--model", help="an ONNX file to evaluate in place of the classifier's shipped one "
                                    "(fernet/fer_vgg-style input and output; a candidate)")
-    p.add_argument("--no-tta", action="store_true", help="disable the mirrored-crop averaging")
+    p.add_argument("--no-tta", action="store_true",
+                   help="score the crop only (no mirrored or zoomed views; emotion.classify.views)")
     p.add_argument("--timing-faces", type=int, default=300, help="faces timed one by one for the latency figure")
     p.add_argument("--limit", type=int, help="evaluate the first N faces only")
 
@@ -91,13 +93,16 @@ def evaluate_file(path: str | Path, *, models_dir=None, classifier: str = "fer_c
     report["median_ms"] = round(float(np.median(times)), 3) if times else None
     report["p95_ms"] = round(float(np.percentile(times, 95)), 3) if times else None
     report["tta"] = bool(getattr(clf, "tta", False))
+    views = getattr(clf, "views", None)
+    report["views"] = views_name(views) if views else ("mirror" if report["tta"] else "one")
     report["classifier"] = getattr(clf, "name", classifier) + (f" ({Path(model).name})" if model else "")
     report["file"] = Path(path).name
     return report
 
 
 def format_report(r: dict) -> str:
-    lines = [f"{r['file']}: {r['n']} faces, classifier {r['classifier']} (flip TTA {'on' if r['tta'] else 'off'})",
+    views = r.get("views", "mirror" if r["tta"] else "one")
+    lines = [f"{r['file']}: {r['n']} faces, classifier {r['classifier']} (test-time views: {views})",
              f"accuracy  {r['accuracy']:.4f}", f"macro-F1  {r['macro_f1']:.4f}",
              "per-class recall: " + "  ".join(f"{e} {v:.3f}" for e, v in r["recall"].items()),
              "confusion matrix (rows: true, columns: predicted)",
