@@ -19,7 +19,8 @@ second half and the whole set confirm. ``crops --mouth-weight W --nose-weight W`
 other weights of the mouth centre and the nose tip in the alignment (the engine's: mouth 0.5, nose 0; see
 ``emotion/landmarks/align.py``) to measure how much the framing matters. ``--tau`` subtracts ``tau *
 log(prior)`` (FER2013 Training's class frequencies) from the log-probabilities: the logit adjustment for
-a balanced error.
+a balanced error. ``--views`` picks the test-time views of each crop (:mod:`emotion.classify.views`:
+``mirror_zoom``, the photo path's six, by default; ``mirror``; ``one`` for a single pass, the live path).
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from emotion.classify.views import VIEWS  # noqa: E402
 from emotion.records import EMOTIONS  # noqa: E402
 
 
@@ -77,15 +79,16 @@ def cut_crops(folder: Path, out: Path, mouth_weight: float | None = None, nose_w
     print(f"{len(crops)} crops of {len(items)} photos -> {out}")
 
 
-def predict(paths: list[str], crops: np.ndarray, tta: bool = True) -> np.ndarray:
-    """The weighted average of ``paths`` (each ``FILE[:WEIGHT]``), as a distillation teacher computes it."""
+def predict(paths: list[str], crops: np.ndarray, views: str = "mirror_zoom") -> np.ndarray:
+    """The weighted average of ``paths`` (each ``FILE[:WEIGHT]``) in ``views`` (emotion.classify.views), as
+    a distillation teacher computes it."""
     from emotion.train.torch_teacher import load_teacher
 
-    models = load_teacher(",".join(paths), tta=tta)
+    models = load_teacher(",".join(paths), views=views)
     return np.concatenate([models.predict(crops[i:i + 256]) for i in range(0, len(crops), 256)])
 
 
-def grid(files: list[str], crops: dict, base: int, tta: bool, weights=(0.0, 0.25, 0.5, 1.0)) -> list[str]:
+def grid(files: list[str], crops: dict, base: int, views: str, weights=(0.0, 0.25, 0.5, 1.0)) -> list[str]:
     """Lines "weights PT all first second [confirmed]" for the weightings that beat the base set."""
     import itertools
 
@@ -94,7 +97,7 @@ def grid(files: list[str], crops: dict, base: int, tta: bool, weights=(0.0, 0.25
     x_va, y_va = fdata.load_split("val")
     y, first, photos = crops["labels"], crops["half"] == 0, int(crops["photos"])
     n_first = int(round(photos * first.mean()))
-    probs = [(predict([f], x_va, tta), predict([f], crops["crops"], tta)) for f in files]
+    probs = [(predict([f], x_va, views), predict([f], crops["crops"], views)) for f in files]
 
     def score(ws):
         pt = sum(w * p for w, (p, _) in zip(ws, probs)).argmax(1) == y_va
@@ -136,31 +139,32 @@ def main(argv=None) -> int:
     e.add_argument("models", nargs="+", help="ONNX files, each optionally FILE:WEIGHT; averaged")
     e.add_argument("--crops", default="data/lab/wild_dev.npz")
     e.add_argument("--tau", type=float, nargs="*", default=[0.0])
-    e.add_argument("--no-tta", action="store_true")
+    e.add_argument("--views", default="mirror_zoom", choices=sorted(VIEWS),
+                   help="test-time views of each crop (the photo path's: mirror_zoom; one pass: one)")
     e.add_argument("--no-publictest", action="store_true")
     g = sub.add_parser("grid")
     g.add_argument("models", nargs="+", help="ONNX files; the first weighs 1, each other 0, 0.25, 0.5 or 1")
     g.add_argument("--base", type=int, default=1, help="the current set: the first N files at equal weights")
     g.add_argument("--crops", default="data/lab/wild_dev.npz")
-    g.add_argument("--no-tta", action="store_true")
+    g.add_argument("--views", default="mirror_zoom", choices=sorted(VIEWS))
     args = ap.parse_args(argv)
     if args.cmd == "crops":
         cut_crops(Path(args.folder), Path(args.out), args.mouth_weight, args.nose_weight)
         return 0
     if args.cmd == "grid":
-        print("\n".join(grid(args.models, np.load(args.crops), args.base, not args.no_tta)))
+        print("\n".join(grid(args.models, np.load(args.crops), args.base, args.views)))
         return 0
     from emotion.train import data as fdata
 
     _, y_tr = fdata.load_split("train")
     prior = np.bincount(y_tr, minlength=7) / len(y_tr)
     d = np.load(args.crops)
-    wp = predict(args.models, d["crops"], tta=not args.no_tta)
+    wp = predict(args.models, d["crops"], args.views)
     photos = int(d["photos"])
     pt = None
     if not args.no_publictest:
         x_va, y_va = fdata.load_split("val")
-        pt = predict(args.models, x_va, tta=not args.no_tta)
+        pt = predict(args.models, x_va, args.views)
     first = d["half"] == 0
     n_first = int(round(photos * first.mean()))  # photos with no face count as wrong, per half approx.
     for tau in args.tau:

@@ -54,13 +54,19 @@ def parse_teacher_spec(spec: str | Path) -> list[tuple[str, float]]:
     return out
 
 
-def load_teacher(spec: str | Path, threads: int = 2, tta: bool = False) -> Teacher:
+def load_teacher(spec: str | Path, threads: int = 2, views: str = "one") -> Teacher:
     """The engine's classifier on each file of ``spec`` (see :func:`parse_teacher_spec`), one pass unless
-    ``tta`` (``tools/classifier_lab.py`` scores such averages with the mirrored crop too)."""
+    ``views`` names another view set of :mod:`emotion.classify.views` (``tools/classifier_lab.py`` scores
+    such averages in the photo path's views)."""
     from emotion.classify.fer_vgg import FerVggClassifier
+    from emotion.classify.views import view_set
 
-    return Teacher([(FerVggClassifier(model_file=path, tta=tta, threads=threads), w)
-                    for path, w in parse_teacher_spec(spec)])
+    members = []
+    for path, w in parse_teacher_spec(spec):
+        clf = FerVggClassifier(model_file=path, tta=False, threads=threads)
+        clf.views = view_set(views)
+        members.append((clf, w))
+    return Teacher(members)
 
 
 def teacher_log_probs(teacher, crops):
