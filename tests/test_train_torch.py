@@ -22,6 +22,7 @@ else:
     pytest.importorskip("torch")
 
 from emotion.classify import fer_cnn as fernet, fer_vgg  # noqa: E402
+from emotion.classify.views import VIEWS  # noqa: E402
 from emotion.train import torch_export, torch_train  # noqa: E402
 from emotion.train.torch_net import make_config  # noqa: E402
 
@@ -111,11 +112,17 @@ def test_trains_checkpoints_resumes_and_exports_a_matching_onnx(small_fer, tmp_p
     model, _, _ = torch_export.load_run_model(run_dir / "best.pt")
     x = fernet.preprocess(crops[:40])[:, None]
     ref = torch_export.torch_probs(model, x)
-    got = fer_vgg.FerVggClassifier(out, tta=False).predict(crops[:40])
+    exported = out / fer_vgg.MODEL_FILE
+    got = fer_vgg.FerVggClassifier(model_file=exported, tta=False).predict(crops[:40])
     assert got.shape == (40, 7)
     np.testing.assert_allclose(got, ref, atol=1e-3)
     ref_tta = 0.5 * (ref + torch_export.torch_probs(model, np.ascontiguousarray(x[..., ::-1])))
-    np.testing.assert_allclose(fer_vgg.FerVggClassifier(out, tta=True).predict(crops[:40]), ref_tta, atol=1e-3)
+    mirrored = fer_vgg.FerVggClassifier(model_file=exported, tta=False)
+    mirrored.views = VIEWS["mirror"]
+    np.testing.assert_allclose(mirrored.predict(crops[:40]), ref_tta, atol=1e-3)
+    # the export measured each file alone in the views its single-file records stand for
+    assert meta["publictest"]["views"] == "mirror" and meta["publictest_no_tta"]["views"] == "one"
+    assert meta["int8"]["publictest_no_tta"]["views"] == "one"
     assert not torch.allclose(torch.from_numpy(ref), torch.from_numpy(ref_tta), atol=1e-4), \
         "the mirrored crop should change the probabilities of a trained model"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emotion.classify.views import views_name
+from emotion.classify.views import view_set, views_name
 from emotion.records import EMOTIONS
 
 
@@ -56,11 +56,14 @@ def metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     }
 
 
-def _make_classifier(name: str, models_dir, tta: bool | None, model: str | None = None):
+def _make_classifier(name: str, models_dir, tta: bool | None, model: str | None = None, views: str | None = None):
     if name in ("fer_vgg", "fer_vgg_int8") or model:
         from emotion.classify.fer_vgg import FerVggClassifier
 
-        return FerVggClassifier(models_dir, int8=name == "fer_vgg_int8", tta=tta, model_file=model)
+        clf = FerVggClassifier(models_dir, int8=name == "fer_vgg_int8", tta=tta, model_file=model)
+        if views:
+            clf.views = view_set(views)
+        return clf
     if name in ("fer_cnn", "fernet"):
         from emotion.classify.fer_cnn import FerCnnClassifier
 
@@ -71,13 +74,16 @@ def _make_classifier(name: str, models_dir, tta: bool | None, model: str | None 
 
 
 def evaluate_file(path: str | Path, *, models_dir=None, classifier: str = "fer_cnn", tta: bool | None = None,
-                  timing_faces: int = 300, limit: int | None = None, model: str | None = None) -> dict:
+                  timing_faces: int = 300, limit: int | None = None, model: str | None = None,
+                  views: str | None = None) -> dict:
+    """The classifier on a FER2013-format file. ``views`` (a name of emotion.classify.views.VIEWS) overrides
+    the path's own test-time views, for the project's own models (the export measures each file so)."""
     from emotion.train.data import load_npz_xz
 
     images, labels = load_npz_xz(path)
     if limit:
         images, labels = images[:limit], labels[:limit]
-    clf = _make_classifier(classifier, models_dir, tta, model)
+    clf = _make_classifier(classifier, models_dir, tta, model, views)
     probs = np.concatenate([clf.predict(images[i:i + 256]) for i in range(0, len(images), 256)]) \
         if len(images) else np.zeros((0, 7), np.float32)
     report = metrics(labels, probs.argmax(1))

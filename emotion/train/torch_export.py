@@ -142,14 +142,16 @@ def export_run(run_dir: Path, out: Path, *, data_dir=None, checkpoint: str = "be
     meta_path = out / fer_vgg.META_FILE
     meta_path.write_text(json.dumps(meta, indent=1))
     val_file = fdata.data_dir(data_dir) / fdata.VAL_FILE
-    report = fevaluate.evaluate_file(val_file, models_dir=out, classifier="fer_vgg")
+    # each file alone, in the views its single-file record stands for (fer_vgg.publictest_figures): float32
+    # with its mirror image ("publictest") and in one pass; int8 in one pass
+    report = fevaluate.evaluate_file(val_file, classifier="fer_vgg", model=str(onnx_path), views="mirror")
     meta["publictest"] = _figures(report)
     log(fevaluate.format_report(report))
     if quantise_too:
         q_path = quantise(onnx_path, out / fer_vgg.INT8_FILE, data_dir=data_dir, n_faces=calib_faces,
                           seed=cfg.seed)
-        q_report = fevaluate.evaluate_file(val_file, models_dir=out, classifier="fer_vgg_int8")
-        plain = fevaluate.evaluate_file(val_file, models_dir=out, classifier="fer_vgg", tta=False)
+        q_report = fevaluate.evaluate_file(val_file, classifier="fer_vgg_int8", model=str(q_path), views="one")
+        plain = fevaluate.evaluate_file(val_file, classifier="fer_vgg", model=str(onnx_path), views="one")
         meta["publictest_no_tta"] = _figures(plain)
         meta["int8"] = {"file": q_path.name, "calibration": f"{calib_faces} training faces, MinMax, QDQ, "
                                                             f"per-channel 7-bit weights",
@@ -168,7 +170,8 @@ def export_run(run_dir: Path, out: Path, *, data_dir=None, checkpoint: str = "be
 def _figures(report: dict) -> dict:
     return {"accuracy": round(report["accuracy"], 4), "macro_f1": round(report["macro_f1"], 4),
             "disgust_recall": report["recall"]["disgust"], "recall": report["recall"],
-            "median_ms": report["median_ms"], "p95_ms": report["p95_ms"], "tta": report["tta"], "n": report["n"]}
+            "median_ms": report["median_ms"], "p95_ms": report["p95_ms"], "tta": report["tta"], "views": report["views"],
+            "n": report["n"]}
 
 
 def quantise(fp32_path: Path, int8_path: Path, *, data_dir=None, n_faces: int = 500, seed: int = 1) -> Path:
