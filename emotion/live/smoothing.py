@@ -30,9 +30,9 @@ _TWINS_LOCK = threading.Lock()
 def plain_twin(classifier: Any) -> Any:
     """The classifier without test-time augmentation, built once per process and weights file; None
     when `classifier` has no TTA to spread. For `fer_cnn` the same weights with tta=False; for
-    `fer_vgg` its int8 file when the export measured it within 0.5 point and faster
-    (`fer_vgg.json` ``int8.ship_for_live``), averaged with the live path's partner int8 files when
-    shipped (round 7), else the float32 file(s) without TTA."""
+    `fer_vgg` the live path's recipe (`emotion.classify.fer_vgg.RECIPES`: the int8 pair, one pass) when
+    the export measured the int8 file within 0.5 point and faster (`fer_vgg.json`
+    ``int8.ship_for_live``), else the photo path's files in one pass."""
     if classifier is None or not getattr(classifier, "tta", False):
         return None
     try:
