@@ -99,7 +99,7 @@ def classifier_paths(classifier: Any) -> list[ClassifierPath]:
     """The photo path runs ``classifier`` as built (in its test-time views); the live path its plain twin
     (`emotion.live.smoothing.plain_twin`: one pass a frame, e.g. the int8 files), or the classifier
     itself when it has no TTA to spread."""
-    from emotion.classify.views import views_name
+    from emotion.classify.views import recorded_views, views_name
     from emotion.live.smoothing import plain_twin
 
     twin = plain_twin(classifier)
@@ -116,9 +116,7 @@ def classifier_paths(classifier: Any) -> list[ClassifierPath]:
         test = meta.get("publictest")
         # a record without "views" or "tta" was measured as the model ships (its metadata's tta_flip, on
         # by default): the crop and its mirror image
-        recorded = None
-        if isinstance(test, dict):
-            recorded = test.get("views") or ("mirror" if test.get("tta", meta.get("tta_flip", True)) else "one")
+        recorded = recorded_views(test, meta.get("tta_flip", True)) if isinstance(test, dict) else None
         views = getattr(clf, "views", None)
         running = views_name(views) if views else ("mirror" if getattr(clf, "tta", False) else "one")
         out.append(ClassifierPath(role, tuple(Path(p).name for p in paths),

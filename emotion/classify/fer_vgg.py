@@ -24,7 +24,7 @@ from pathlib import Path
 from emotion import config
 from emotion.classify.fer_cnn import preprocess
 from emotion.classify.onnx_base import OnnxEmotionClassifier
-from emotion.classify.views import VIEWS, view_set
+from emotion.classify.views import VIEWS, recorded_views, view_set
 
 MODEL_FILE = "fer_vgg.onnx"
 INT8_FILE = "fer_vgg.int8.onnx"
@@ -80,14 +80,6 @@ def partner_paths(models_dir: str | Path | None = None, *, int8: bool = False) -
     return [(folder / name, weight) for name, weight in RECIPES[bool(int8)].partners if (folder / name).is_file()]
 
 
-def _recorded_views(record: dict) -> str:
-    """The view set a record was measured with; older records only say whether the mirror was used."""
-    views = record.get("views")
-    if isinstance(views, str):
-        return views
-    return "mirror" if record.get("tta") else "one"
-
-
 def publictest_figures(models_dir: str | Path | None = None, *, int8: bool = False) -> dict | None:
     """The recorded PublicTest figures of what ``FerVggClassifier(models_dir, int8=int8)`` runs: the whole
     path's (``fer_vgg.json`` ``photo_path`` / ``live_path``) when its partner files lie beside the first one
@@ -107,7 +99,7 @@ def publictest_figures(models_dir: str | Path | None = None, *, int8: bool = Fal
         weights = [1.0] + [weight for _, weight in present]
         recorded = whole.get("weights", [1.0] * len(members))
         same = (whole.get("members") == members and recorded == weights
-                and _recorded_views(whole["publictest"]) == recipe.views)
+                and recorded_views(whole["publictest"]) == recipe.views)
         return whole["publictest"] if same else None
     if recipe.first == INT8_FILE:
         q = meta.get("int8")
@@ -122,7 +114,8 @@ class FerVggClassifier(OnnxEmotionClassifier):
 
     ``int8``: False runs the photo path's recipe, True the live path's (:data:`RECIPES`; both are int8
     files since round 9). ``tta``: None scores the recipe's views; False only the crop itself; True the
-    recipe's views, or the crop and its mirror image when the recipe has one view.
+    recipe's views, or the crop and its mirror image when the recipe has one view. ``views``: another
+    view set of :mod:`emotion.classify.views` by name (the export and the lab measure files so).
     ``model_file``: any other ONNX file with the same input/output (candidates in evaluate), alone.
     ``partner``: also run the recipe's partner networks (those present) and average them with the first
     file at their weights; on FER2013 PublicTest and on real photos each path's average beats its first
@@ -132,7 +125,8 @@ class FerVggClassifier(OnnxEmotionClassifier):
     preprocess = staticmethod(preprocess)
 
     def __init__(self, models_dir: str | Path | None = None, *, int8: bool = False, tta: bool | None = None,
-                 threads: int | None = None, model_file: str | Path | None = None, partner: bool = True):
+                 threads: int | None = None, model_file: str | Path | None = None, partner: bool = True,
+                 views: str | None = None):
         recipe = RECIPES[bool(int8)]
         path = Path(model_file) if model_file else first_path(models_dir, int8=int8)
         if not path.is_file():
@@ -140,7 +134,7 @@ class FerVggClassifier(OnnxEmotionClassifier):
                                     f"it with `python -m emotion train --export`")
         self.name = "fer_vgg_int8" if int8 else "fer_vgg"
         self.metadata = read_metadata(path.parent)
-        views = view_set(recipe.views)
+        views = view_set(views or recipe.views)
         if tta is False:
             views = VIEWS["one"]
         elif tta and len(views) == 1:

@@ -37,6 +37,15 @@ def views_name(views: tuple[View, ...]) -> str:
     return f"{len(views)} views"
 
 
+def recorded_views(record: dict, mirror_by_default: bool = False) -> str:
+    """The view set a measured record names (``views``); older records only say whether the mirror was
+    used (``tta``; when that is absent too, ``mirror_by_default``)."""
+    views = record.get("views")
+    if isinstance(views, str):
+        return views
+    return "mirror" if record.get("tta", mirror_by_default) else "one"
+
+
 def _zoom(crops: np.ndarray, zoom: float) -> np.ndarray:
     n, h, w = crops.shape
     m = cv2.getRotationMatrix2D(((w - 1) / 2.0, (h - 1) / 2.0), 0.0, zoom)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emotion.classify.views import view_set, views_name
+from emotion.classify.views import views_name
 from emotion.records import EMOTIONS
 
 
@@ -60,10 +60,7 @@ def _make_classifier(name: str, models_dir, tta: bool | None, model: str | None 
     if name in ("fer_vgg", "fer_vgg_int8") or model:
         from emotion.classify.fer_vgg import FerVggClassifier
 
-        clf = FerVggClassifier(models_dir, int8=name == "fer_vgg_int8", tta=tta, model_file=model)
-        if views:
-            clf.views = view_set(views)
-        return clf
+        return FerVggClassifier(models_dir, int8=name == "fer_vgg_int8", tta=tta, model_file=model, views=views)
     if name in ("fer_cnn", "fernet"):
         from emotion.classify.fer_cnn import FerCnnClassifier
 

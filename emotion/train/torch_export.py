@@ -170,8 +170,8 @@ def export_run(run_dir: Path, out: Path, *, data_dir=None, checkpoint: str = "be
 def _figures(report: dict) -> dict:
     return {"accuracy": round(report["accuracy"], 4), "macro_f1": round(report["macro_f1"], 4),
             "disgust_recall": report["recall"]["disgust"], "recall": report["recall"],
-            "median_ms": report["median_ms"], "p95_ms": report["p95_ms"], "tta": report["tta"], "views": report["views"],
-            "n": report["n"]}
+            "median_ms": report["median_ms"], "p95_ms": report["p95_ms"], "tta": report["tta"],
+            "views": report["views"], "n": report["n"]}
 
 
 def quantise(fp32_path: Path, int8_path: Path, *, data_dir=None, n_faces: int = 500, seed: int = 1) -> Path:

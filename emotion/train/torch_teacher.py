@@ -59,14 +59,9 @@ def load_teacher(spec: str | Path, threads: int = 2, views: str = "one") -> Teac
     ``views`` names another view set of :mod:`emotion.classify.views` (``tools/classifier_lab.py`` scores
     such averages in the photo path's views)."""
     from emotion.classify.fer_vgg import FerVggClassifier
-    from emotion.classify.views import view_set
 
-    members = []
-    for path, w in parse_teacher_spec(spec):
-        clf = FerVggClassifier(model_file=path, tta=False, threads=threads)
-        clf.views = view_set(views)
-        members.append((clf, w))
-    return Teacher(members)
+    return Teacher([(FerVggClassifier(model_file=path, threads=threads, views=views), w)
+                    for path, w in parse_teacher_spec(spec)])
 
 
 def teacher_log_probs(teacher, crops):
